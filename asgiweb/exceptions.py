@@ -1,0 +1,452 @@
+"""The ``HTTPException`` hierarchy: responses that can be raised.
+
+Each class is both a :class:`Response` and an ``Exception``, as in aiohttp:
+``raise web.HTTPNotFound()`` from a handler or a middleware answers with
+``404: Not Found`` as ``text/plain``.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Iterable
+from typing import Any
+
+from yarl import URL
+
+from .response import LooseHeaders, Response
+
+__all__ = (
+    "HTTPException",
+    "HTTPError",
+    "HTTPRedirection",
+    "HTTPSuccessful",
+    "HTTPMove",
+    "HTTPClientError",
+    "HTTPServerError",
+    "HTTPMethodNotAllowed",
+    "HTTPRequestEntityTooLarge",
+    "HTTPUnavailableForLegalReasons",
+    "NotAppKeyWarning",
+    "BadJSONBody",
+    "HTTPOk",
+    "HTTPCreated",
+    "HTTPAccepted",
+    "HTTPNonAuthoritativeInformation",
+    "HTTPNoContent",
+    "HTTPResetContent",
+    "HTTPPartialContent",
+    "HTTPMultipleChoices",
+    "HTTPMovedPermanently",
+    "HTTPFound",
+    "HTTPSeeOther",
+    "HTTPNotModified",
+    "HTTPUseProxy",
+    "HTTPTemporaryRedirect",
+    "HTTPPermanentRedirect",
+    "HTTPBadRequest",
+    "HTTPUnauthorized",
+    "HTTPPaymentRequired",
+    "HTTPForbidden",
+    "HTTPNotFound",
+    "HTTPNotAcceptable",
+    "HTTPProxyAuthenticationRequired",
+    "HTTPRequestTimeout",
+    "HTTPConflict",
+    "HTTPGone",
+    "HTTPLengthRequired",
+    "HTTPPreconditionFailed",
+    "HTTPRequestURITooLong",
+    "HTTPUnsupportedMediaType",
+    "HTTPRequestRangeNotSatisfiable",
+    "HTTPExpectationFailed",
+    "HTTPMisdirectedRequest",
+    "HTTPUnprocessableEntity",
+    "HTTPFailedDependency",
+    "HTTPUpgradeRequired",
+    "HTTPPreconditionRequired",
+    "HTTPTooManyRequests",
+    "HTTPRequestHeaderFieldsTooLarge",
+    "HTTPInternalServerError",
+    "HTTPNotImplemented",
+    "HTTPBadGateway",
+    "HTTPServiceUnavailable",
+    "HTTPGatewayTimeout",
+    "HTTPVersionNotSupported",
+    "HTTPVariantAlsoNegotiates",
+    "HTTPInsufficientStorage",
+    "HTTPNotExtended",
+    "HTTPNetworkAuthenticationRequired",
+)
+
+
+class NotAppKeyWarning(UserWarning):
+    """A plain ``str`` was used as an application key instead of a ``web.AppKey``."""
+
+
+class HTTPException(Response, Exception):
+    """Base of all HTTP exceptions; ``status_code`` is set by each subclass."""
+
+    status_code = -1
+    empty_body = False
+    __http_exception__ = True
+
+    def __init__(
+        self,
+        *,
+        headers: LooseHeaders | None = None,
+        reason: str | None = None,
+        body: Any = None,
+        text: str | None = None,
+        content_type: str | None = None,
+    ) -> None:
+        if body is not None:
+            warnings.warn(
+                "body argument is deprecated for http web exceptions",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+        if reason is not None and ("\r" in reason or "\n" in reason):
+            raise ValueError("Reason cannot contain \\r or \\n")
+        Response.__init__(
+            self,
+            status=self.status_code,
+            headers=headers,
+            reason=reason,
+            body=body,
+            text=text,
+            content_type=content_type,
+        )
+        Exception.__init__(self, self.reason)
+        if self.body is None and not self.empty_body:
+            self.text = f"{self.status}: {self.reason}"
+
+    def __str__(self) -> str:
+        return self.reason
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}: {self.reason}>"
+
+    __hash__ = Response.__hash__
+    __eq__ = Response.__eq__
+
+    def __bool__(self) -> bool:
+        return True
+
+
+class HTTPError(HTTPException):
+    """Base class for exceptions with status codes in the 400s and 500s."""
+
+
+class HTTPRedirection(HTTPException):
+    """Base class for exceptions with status codes in the 300s."""
+
+
+class HTTPSuccessful(HTTPException):
+    """Base class for exceptions with status codes in the 200s."""
+
+
+class HTTPOk(HTTPSuccessful):
+    status_code = 200
+
+
+class HTTPCreated(HTTPSuccessful):
+    status_code = 201
+
+
+class HTTPAccepted(HTTPSuccessful):
+    status_code = 202
+
+
+class HTTPNonAuthoritativeInformation(HTTPSuccessful):
+    status_code = 203
+
+
+class HTTPNoContent(HTTPSuccessful):
+    status_code = 204
+    empty_body = True
+
+
+class HTTPResetContent(HTTPSuccessful):
+    status_code = 205
+    empty_body = True
+
+
+class HTTPPartialContent(HTTPSuccessful):
+    status_code = 206
+
+
+class HTTPMove(HTTPRedirection):
+    """A redirect: ``raise web.HTTPFound("/login")`` sets ``Location``."""
+
+    def __init__(
+        self,
+        location: str | URL,
+        *,
+        headers: LooseHeaders | None = None,
+        reason: str | None = None,
+        body: Any = None,
+        text: str | None = None,
+        content_type: str | None = None,
+    ) -> None:
+        if not location:
+            raise ValueError("HTTP redirects need a location to redirect to.")
+        super().__init__(
+            headers=headers, reason=reason, body=body, text=text, content_type=content_type
+        )
+        self.headers["Location"] = str(URL(location))
+        self.location = location
+
+
+class HTTPMultipleChoices(HTTPMove):
+    status_code = 300
+
+
+class HTTPMovedPermanently(HTTPMove):
+    status_code = 301
+
+
+class HTTPFound(HTTPMove):
+    status_code = 302
+
+
+class HTTPSeeOther(HTTPMove):
+    status_code = 303
+
+
+class HTTPNotModified(HTTPRedirection):
+    status_code = 304
+    empty_body = True
+
+
+class HTTPUseProxy(HTTPMove):
+    status_code = 305
+
+
+class HTTPTemporaryRedirect(HTTPMove):
+    status_code = 307
+
+
+class HTTPPermanentRedirect(HTTPMove):
+    status_code = 308
+
+
+class HTTPClientError(HTTPError):
+    """Base class for 4xx errors."""
+
+
+class HTTPBadRequest(HTTPClientError):
+    status_code = 400
+
+
+class HTTPUnauthorized(HTTPClientError):
+    status_code = 401
+
+
+class HTTPPaymentRequired(HTTPClientError):
+    status_code = 402
+
+
+class HTTPForbidden(HTTPClientError):
+    status_code = 403
+
+
+class HTTPNotFound(HTTPClientError):
+    status_code = 404
+
+
+class HTTPMethodNotAllowed(HTTPClientError):
+    """405, with an ``Allow`` header listing *allowed_methods*."""
+
+    status_code = 405
+
+    def __init__(
+        self,
+        method: str,
+        allowed_methods: Iterable[str],
+        *,
+        headers: LooseHeaders | None = None,
+        reason: str | None = None,
+        body: Any = None,
+        text: str | None = None,
+        content_type: str | None = None,
+    ) -> None:
+        allowed = set(allowed_methods)
+        super().__init__(
+            headers=headers, reason=reason, body=body, text=text, content_type=content_type
+        )
+        self.headers["Allow"] = ",".join(sorted(allowed))
+        self.allowed_methods: set[str] = allowed
+        self.method = method.upper()
+
+
+class HTTPNotAcceptable(HTTPClientError):
+    status_code = 406
+
+
+class HTTPProxyAuthenticationRequired(HTTPClientError):
+    status_code = 407
+
+
+class HTTPRequestTimeout(HTTPClientError):
+    status_code = 408
+
+
+class HTTPConflict(HTTPClientError):
+    status_code = 409
+
+
+class HTTPGone(HTTPClientError):
+    status_code = 410
+
+
+class HTTPLengthRequired(HTTPClientError):
+    status_code = 411
+
+
+class HTTPPreconditionFailed(HTTPClientError):
+    status_code = 412
+
+
+class HTTPRequestEntityTooLarge(HTTPClientError):
+    """413: the body is larger than the application's ``client_max_size``."""
+
+    status_code = 413
+
+    def __init__(self, max_size: float, actual_size: float = 0, **kwargs: Any) -> None:
+        kwargs.setdefault("text", f"Maximum request body size {max_size} exceeded.")
+        super().__init__(**kwargs)
+        self.max_size = max_size
+        self.actual_size = actual_size
+
+
+class HTTPRequestURITooLong(HTTPClientError):
+    status_code = 414
+
+
+class HTTPUnsupportedMediaType(HTTPClientError):
+    status_code = 415
+
+
+class HTTPRequestRangeNotSatisfiable(HTTPClientError):
+    status_code = 416
+
+
+class HTTPExpectationFailed(HTTPClientError):
+    status_code = 417
+
+
+class HTTPMisdirectedRequest(HTTPClientError):
+    status_code = 421
+
+
+class HTTPUnprocessableEntity(HTTPClientError):
+    status_code = 422
+
+
+class HTTPFailedDependency(HTTPClientError):
+    status_code = 424
+
+
+class HTTPUpgradeRequired(HTTPClientError):
+    status_code = 426
+
+
+class HTTPPreconditionRequired(HTTPClientError):
+    status_code = 428
+
+
+class HTTPTooManyRequests(HTTPClientError):
+    status_code = 429
+
+
+class HTTPRequestHeaderFieldsTooLarge(HTTPClientError):
+    status_code = 431
+
+
+class HTTPUnavailableForLegalReasons(HTTPClientError):
+    """451, with a ``Link: <link>; rel="blocked-by"`` header when *link* is given."""
+
+    status_code = 451
+
+    def __init__(
+        self,
+        link: str | URL | None,
+        *,
+        headers: LooseHeaders | None = None,
+        reason: str | None = None,
+        body: Any = None,
+        text: str | None = None,
+        content_type: str | None = None,
+    ) -> None:
+        super().__init__(
+            headers=headers, reason=reason, body=body, text=text, content_type=content_type
+        )
+        self._link = URL(link) if link else None
+        if self._link is not None:
+            self.headers["Link"] = f'<{self._link}>; rel="blocked-by"'
+
+    @property
+    def link(self) -> URL | None:
+        return self._link
+
+
+class BadJSONBody(HTTPBadRequest, json.JSONDecodeError):
+    """400 for a request body that is not valid JSON.
+
+    It is also a ``json.JSONDecodeError`` (and so a ``ValueError``), so code
+    written for aiohttp that catches those keeps working.
+    """
+
+    def __init__(self, error: ValueError, document: str) -> None:
+        msg = getattr(error, "msg", str(error))
+        pos = getattr(error, "pos", 0)
+        json.JSONDecodeError.__init__(self, msg, document, pos)
+        HTTPBadRequest.__init__(self, text=f"400: Malformed JSON body: {error}")
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+class HTTPServerError(HTTPError):
+    """Base class for 5xx errors."""
+
+
+class HTTPInternalServerError(HTTPServerError):
+    status_code = 500
+
+
+class HTTPNotImplemented(HTTPServerError):
+    status_code = 501
+
+
+class HTTPBadGateway(HTTPServerError):
+    status_code = 502
+
+
+class HTTPServiceUnavailable(HTTPServerError):
+    status_code = 503
+
+
+class HTTPGatewayTimeout(HTTPServerError):
+    status_code = 504
+
+
+class HTTPVersionNotSupported(HTTPServerError):
+    status_code = 505
+
+
+class HTTPVariantAlsoNegotiates(HTTPServerError):
+    status_code = 506
+
+
+class HTTPInsufficientStorage(HTTPServerError):
+    status_code = 507
+
+
+class HTTPNotExtended(HTTPServerError):
+    status_code = 510
+
+
+class HTTPNetworkAuthenticationRequired(HTTPServerError):
+    status_code = 511

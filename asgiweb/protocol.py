@@ -1,0 +1,177 @@
+"""HTTP protocol values shared by requests and responses.
+
+HTTP versions, entity tags, dates, content types, reason phrases and the
+header-value checks that keep responses free of header injection.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Iterator
+from email.utils import format_datetime, parsedate
+from http import HTTPStatus
+from typing import NamedTuple
+
+
+class HttpVersion(NamedTuple):
+    """An HTTP version, compared as a tuple: ``HttpVersion(1, 1) > (1, 0)``."""
+
+    major: int
+    minor: int
+
+
+HttpVersion10 = HttpVersion(1, 0)
+HttpVersion11 = HttpVersion(1, 1)
+HttpVersion20 = HttpVersion(2, 0)
+
+HTTP_VERSIONS = {
+    "1.0": HttpVersion10,
+    "1.1": HttpVersion11,
+    "2": HttpVersion20,
+    "2.0": HttpVersion20,
+}
+
+REASON_PHRASES: dict[int, str] = {s.value: s.phrase for s in HTTPStatus}
+
+METHOD_RE = re.compile(r"^[0-9A-Za-z!#\$%&'\*\+\-\.\^_`\|~]+$")
+
+ETAG_ANY = "*"
+_ETAGC = r"[!\x23-\x7E\x80-\xff]+"
+_ETAGC_RE = re.compile(_ETAGC)
+_LIST_QUOTED_ETAG_RE = re.compile(rf'((W/)?"({_ETAGC})")(?:\s*,\s*|$)|(.)')
+
+
+class ETag(NamedTuple):
+    """An entity tag: ``ETag(value="abc", is_weak=False)``."""
+
+    value: str
+    is_weak: bool = False
+
+
+def validate_etag_value(value: str) -> None:
+    """Raise ``ValueError`` unless *value* may stand between the quotes of an ETag."""
+    if value != ETAG_ANY and not _ETAGC_RE.fullmatch(value):
+        raise ValueError(f"Value {value!r} is not a valid etag. Maybe it contains '\"'?")
+
+
+def parse_etags(header: str | None) -> tuple[ETag, ...] | None:
+    """Parse an ``If-Match``/``If-None-Match`` value; stop at the first malformed item."""
+    if header is None:
+        return None
+    if header == ETAG_ANY:
+        return (ETag(ETAG_ANY),)
+    tags = []
+    for match in _LIST_QUOTED_ETAG_RE.finditer(header):
+        weak, value, garbage = match.group(2, 3, 4)
+        if garbage:
+            break
+        tags.append(ETag(value=value, is_weak=bool(weak)))
+    return tuple(tags)
+
+
+def parse_http_date(value: str | None) -> datetime.datetime | None:
+    """Parse an HTTP date into an aware UTC datetime; ``None`` when it is not one."""
+    if value is None:
+        return None
+    parts = parsedate(value)
+    if parts is None:
+        return None
+    try:
+        return datetime.datetime(*parts[:6], tzinfo=datetime.timezone.utc)
+    except ValueError:
+        return None
+
+
+def format_http_date(value: datetime.datetime | float | int | str) -> str:
+    """Format a datetime or a POSIX timestamp as an HTTP date (strings pass through)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)):
+        value = datetime.datetime.fromtimestamp(value, datetime.timezone.utc)
+    elif value.tzinfo is None:
+        value = value.replace(tzinfo=datetime.timezone.utc)
+    return format_datetime(value.astimezone(datetime.timezone.utc), usegmt=True)
+
+
+def parse_content_type(value: str) -> tuple[str, dict[str, str]]:
+    """Split a ``Content-Type`` value into a lower-case media type and its parameters."""
+    mimetype, _, rest = value.partition(";")
+    params: dict[str, str] = {}
+    for item in rest.split(";"):
+        key, sep, val = item.partition("=")
+        key = key.strip().lower()
+        if not key or not sep:
+            continue
+        val = val.strip()
+        if len(val) >= 2 and val[0] == val[-1] == '"':
+            val = val[1:-1]
+        params[key] = val
+    return mimetype.strip().lower(), params
+
+
+def must_be_empty_body(method: str, status: int) -> bool:
+    """Whether a response to *method* with *status* must not carry a body."""
+    return method == "HEAD" or status in (204, 304) or 100 <= status < 200
+
+
+def should_remove_content_length(method: str, status: int) -> bool:
+    """Whether a ``Content-Length`` header is forbidden for this response."""
+    return (
+        status in (204, 304) or 100 <= status < 200 or (200 <= status < 300 and method == "CONNECT")
+    )
+
+
+def check_header_value(name: str, value: str) -> None:
+    """Raise ``ValueError`` if a header name or value would split the header block."""
+    if "\r" in value or "\n" in value or "\r" in name or "\n" in name or ":" in name:
+        raise ValueError(
+            f"Newline or carriage return character detected in header {name!r}: "
+            f"{value!r}. This is a potential security issue (header injection)."
+        )
+
+
+def iter_header_tokens(value: str) -> Iterator[str]:
+    """Yield the lower-case, stripped comma-separated tokens of a header value."""
+    for token in value.split(","):
+        token = token.strip().lower()
+        if token:
+            yield token
+
+
+_FORWARDED_PAIR_RE = re.compile(
+    r"\s*([!#$%&\'*+.^_`|~0-9A-Za-z-]+)\s*=\s*"
+    r'("(?:[^"\\]|\\.)*"|[!#$%&\'*+.^_`|~0-9A-Za-z:\[\]-]*)\s*(;|,|$)'
+)
+
+
+def parse_forwarded(values: list[str]) -> tuple[dict[str, str], ...]:
+    """Parse ``Forwarded`` header values (RFC 7239) into one dict per proxy hop.
+
+    A hop whose syntax is broken is kept up to the broken pair, as aiohttp does.
+    """
+    hops: list[dict[str, str]] = []
+    for value in values:
+        current: dict[str, str] = {}
+        hops.append(current)
+        pos = 0
+        while pos < len(value):
+            match = _FORWARDED_PAIR_RE.match(value, pos)
+            if match is None:
+                # skip to the next hop
+                comma = value.find(",", pos)
+                if comma < 0:
+                    break
+                pos = comma + 1
+                current = {}
+                hops.append(current)
+                continue
+            name, raw, sep = match.groups()
+            if raw.startswith('"'):
+                raw = re.sub(r"\\(.)", r"\1", raw[1:-1])
+            current.setdefault(name.lower(), raw)
+            pos = match.end()
+            if sep == ",":
+                current = {}
+                hops.append(current)
+    return tuple(hop for hop in hops if hop)

@@ -1,0 +1,700 @@
+"""``BaseRequest`` and ``Request``: aiohttp's request API over an ASGI scope.
+
+Nothing is parsed when a request is created; each attribute is computed on
+first access from the scope and cached (see :mod:`asgiweb.lazy`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import json
+import re
+import tempfile
+import warnings
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import IO, TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, unquote
+
+from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
+from yarl import URL
+
+from .exceptions import BadJSONBody, HTTPBadRequest, HTTPRequestEntityTooLarge
+from .lazy import reify
+from .multipart import MultipartReader
+from .protocol import (
+    HTTP_VERSIONS,
+    ETag,
+    HttpVersion,
+    HttpVersion10,
+    HttpVersion11,
+    parse_content_type,
+    parse_etags,
+    parse_forwarded,
+    parse_http_date,
+)
+from .streams import StreamReader
+from .typedefs import Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from .app import Application
+    from .response import StreamResponse
+    from .routing import UrlMappingMatchInfo
+
+POST_METHODS = frozenset({"PATCH", "POST", "PUT", "TRACE", "DELETE"})
+_FILE_SPOOL_MAX_SIZE = 1024 * 1024
+_RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$", re.ASCII | re.IGNORECASE)
+_NO_BODY_SCOPE_TYPES = ("websocket",)
+
+
+@dataclass(frozen=True)
+class FileField:
+    """An uploaded file from ``await request.post()``; ``file`` is positioned at 0."""
+
+    name: str
+    filename: str
+    file: IO[bytes]
+    content_type: str
+    headers: CIMultiDictProxy[str]
+
+
+def _too_many_fields(max_fields: int) -> HTTPRequestEntityTooLarge:
+    return HTTPRequestEntityTooLarge(
+        max_fields, text=f"Maximum number of form fields {max_fields} exceeded."
+    )
+
+
+def _parse_cookies(header: str) -> dict[str, str]:
+    cookies: dict[str, str] = {}
+    for item in header.split(";"):
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            continue
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] == '"':
+            value = value[1:-1]
+        cookies.setdefault(name, value)
+    return cookies
+
+
+def _path_safe(raw_path: bytes) -> str:
+    """Percent-decode a raw path but keep ``%2F`` and ``%25`` encoded (aiohttp's ``path_safe``)."""
+    text = raw_path.decode("latin-1")
+    if "%" not in text:
+        return raw_path.decode("utf-8", "surrogateescape")
+    pieces = re.split(r"(%2[fF]|%25)", text)
+    return "".join(
+        piece.upper() if i % 2 else unquote(piece, errors="surrogateescape")
+        for i, piece in enumerate(pieces)
+    )
+
+
+class BaseRequest(MutableMapping[str, Any]):
+    """An HTTP request: headers, URL parts and a lazily read body.
+
+    >>> async def handler(request: web.Request) -> web.Response:
+    ...     data = await request.json()
+    ...     return web.json_response({"got": data, "from": request.remote})
+    """
+
+    POST_METHODS = POST_METHODS
+
+    def __init__(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        *,
+        client_max_size: int = 1024**2,
+        client_max_fields: int = 1000,
+        route_path: str | None = None,
+    ) -> None:
+        self._scope = scope
+        self._receive = receive
+        self._send = send
+        self._state: dict[str, Any] = {}
+        self._client_max_size = client_max_size
+        self._client_max_fields = client_max_fields
+        self._read_bytes: bytes | None = None
+        self._post: MultiDictProxy[Any] | None = None
+        self._route_path = route_path
+        self._match_info: UrlMappingMatchInfo | None = None
+
+    # -- the scope ---------------------------------------------------------
+
+    @property
+    def scope(self) -> Scope:
+        """The ASGI connection scope this request was built from."""
+        return self._scope
+
+    @reify
+    def method(self) -> str:
+        """``GET``, ``POST``, …"""
+        method: str = self._scope.get("method", "GET")
+        return method
+
+    @reify
+    def version(self) -> HttpVersion:
+        """The HTTP version as ``HttpVersion(1, 1)``."""
+        return HTTP_VERSIONS.get(self._scope.get("http_version", "1.1"), HttpVersion11)
+
+    @reify
+    def headers(self) -> CIMultiDictProxy[str]:
+        """Request headers, case-insensitive; several values per name are kept."""
+        return CIMultiDictProxy(
+            CIMultiDict(
+                (k.decode("latin-1"), v.decode("utf-8", "surrogateescape"))
+                for k, v in self._scope["headers"]
+            )
+        )
+
+    @reify
+    def raw_headers(self) -> tuple[tuple[bytes, bytes], ...]:
+        """Headers as ``(name, value)`` byte pairs (ASGI lower-cases the names)."""
+        return tuple((k, v) for k, v in self._scope["headers"])
+
+    @reify
+    def scheme(self) -> str:
+        """``http`` or ``https`` (``ws``/``wss`` scopes are reported as ``http``/``https``)."""
+        scheme: str = self._scope.get("scheme", "http")
+        if scheme == "ws":
+            return "http"
+        if scheme == "wss":
+            return "https"
+        return scheme
+
+    @property
+    def secure(self) -> bool:
+        return self.scheme == "https"
+
+    @reify
+    def host(self) -> str:
+        """The ``Host`` header, else the server address the request arrived on."""
+        host = self.headers.get("Host")
+        if host is not None:
+            return host
+        server = self._scope.get("server")
+        if server:
+            name, port = server
+            return f"{name}:{port}" if port is not None else str(name)
+        return ""
+
+    @reify
+    def remote(self) -> str | None:
+        """The client's IP address, if the server reported it."""
+        client = self._scope.get("client")
+        return str(client[0]) if client else None
+
+    @reify
+    def forwarded(self) -> tuple[Mapping[str, str], ...]:
+        """The parsed ``Forwarded`` headers (RFC 7239), one mapping per proxy."""
+        return parse_forwarded(self.headers.getall("Forwarded", []))
+
+    @reify
+    def _raw_path_bytes(self) -> bytes:
+        raw: bytes | None = self._scope.get("raw_path")
+        if raw is None:
+            raw = self._scope["path"].encode("utf-8")
+        return raw
+
+    @reify
+    def raw_path(self) -> str:
+        """The path as the client sent it (percent-encoded), with the query string."""
+        path = self._raw_path_bytes.decode("latin-1")
+        qs: bytes = self._scope.get("query_string", b"")
+        return path + "?" + qs.decode("latin-1") if qs else path
+
+    @reify
+    def path(self) -> str:
+        """The decoded path, e.g. ``/a b``."""
+        path: str = self._scope["path"]
+        return path
+
+    @reify
+    def rel_url(self) -> URL:
+        """The path and query as a relative ``yarl.URL``."""
+        qs: bytes = self._scope.get("query_string", b"")
+        return URL.build(
+            path=self._raw_path_bytes.decode("latin-1"),
+            query_string=qs.decode("latin-1"),
+            encoded=True,
+        )
+
+    @reify
+    def url(self) -> URL:
+        """The absolute URL: scheme, host, path and query."""
+        try:
+            return URL.build(scheme=self.scheme, authority=self.host, encoded=True).join(
+                self.rel_url
+            )
+        except ValueError:
+            return self.rel_url
+
+    @reify
+    def path_qs(self) -> str:
+        """Path and query string, e.g. ``/search?q=x``."""
+        return str(self.rel_url)
+
+    @reify
+    def query_string(self) -> str:
+        """The decoded query string."""
+        return self.rel_url.query_string
+
+    @reify
+    def query(self) -> MultiDictProxy[str]:
+        """Query parameters; ``request.query.getall("tag")`` for repeated ones."""
+        qs: bytes = self._scope.get("query_string", b"")
+        if not qs:
+            return MultiDictProxy(MultiDict())
+        return MultiDictProxy(MultiDict(parse_qsl(qs.decode("latin-1"), keep_blank_values=True)))
+
+    @reify
+    def cookies(self) -> Mapping[str, str]:
+        """Cookies sent by the client, read-only."""
+        return MappingProxyType(_parse_cookies(self.headers.get("Cookie", "")))
+
+    @reify
+    def _content_type_parts(self) -> tuple[str, dict[str, str]]:
+        raw = self.headers.get("Content-Type")
+        if raw is None:
+            return "application/octet-stream", {}
+        return parse_content_type(raw)
+
+    @property
+    def content_type(self) -> str:
+        """The body's media type, ``application/octet-stream`` when not given."""
+        return self._content_type_parts[0]
+
+    @property
+    def charset(self) -> str | None:
+        return self._content_type_parts[1].get("charset")
+
+    @reify
+    def content_length(self) -> int | None:
+        """``Content-Length`` as an int, ``None`` when absent."""
+        value = self.headers.get("Content-Length")
+        if value is None:
+            return None
+        if not value.isdigit():
+            raise HTTPBadRequest(text=f"400: Invalid Content-Length header: {value!r}")
+        return int(value)
+
+    @reify
+    def keep_alive(self) -> bool:
+        """Whether the client asked to keep the connection open."""
+        connection = self.headers.get("Connection", "").lower()
+        if self.version >= HttpVersion11:
+            return "close" not in connection
+        return self.version == HttpVersion10 and "keep-alive" in connection
+
+    @reify
+    def if_modified_since(self) -> datetime.datetime | None:
+        return parse_http_date(self.headers.get("If-Modified-Since"))
+
+    @reify
+    def if_unmodified_since(self) -> datetime.datetime | None:
+        return parse_http_date(self.headers.get("If-Unmodified-Since"))
+
+    @reify
+    def if_range(self) -> datetime.datetime | None:
+        return parse_http_date(self.headers.get("If-Range"))
+
+    @reify
+    def if_match(self) -> tuple[ETag, ...] | None:
+        return parse_etags(self.headers.get("If-Match"))
+
+    @reify
+    def if_none_match(self) -> tuple[ETag, ...] | None:
+        return parse_etags(self.headers.get("If-None-Match"))
+
+    @reify
+    def http_range(self) -> slice:
+        """The ``Range`` header as a slice; ``ValueError`` when it is malformed."""
+        header = self.headers.get("Range")
+        start: int | None = None
+        end: int | None = None
+        if header is not None:
+            match = _RANGE_RE.match(header)
+            if match is None:
+                raise ValueError("range not in acceptable format")
+            start = int(match.group(1)) if match.group(1) else None
+            end = int(match.group(2)) if match.group(2) else None
+            if start is None and end is not None:
+                start, end = -end, None
+            if start is not None and end is not None:
+                end += 1
+                if start >= end:
+                    raise ValueError("start cannot be after end")
+            if start is None and end is None:
+                raise ValueError("No start or end of range specified")
+        return slice(start, end, 1)
+
+    @property
+    def transport(self) -> None:
+        """Always ``None``: under ASGI the server owns the socket."""
+        return None
+
+    @property
+    def protocol(self) -> None:
+        return None
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        warnings.warn("request.loop property is deprecated", DeprecationWarning, stacklevel=2)
+        return asyncio.get_running_loop()
+
+    @reify
+    def task(self) -> asyncio.Task[Any] | None:
+        return asyncio.current_task()
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        """``peername`` and ``sockname`` from the scope; *default* for anything else."""
+        if name == "peername":
+            return self._scope.get("client") or default
+        if name == "sockname":
+            return self._scope.get("server") or default
+        return default
+
+    # -- the body ----------------------------------------------------------
+
+    @reify
+    def content(self) -> StreamReader:
+        """The body as a stream: ``read(n)``, ``readany()``, ``readline()``, ``iter_chunked(n)``."""
+        return StreamReader(self._receive, eof=not self.body_exists)
+
+    @reify
+    def body_exists(self) -> bool:
+        """Whether the request carries a body at all."""
+        if self._scope["type"] in _NO_BODY_SCOPE_TYPES:
+            return False
+        headers = self.headers
+        length = headers.get("Content-Length")
+        if length is not None:
+            return length != "0"
+        if "Transfer-Encoding" in headers:
+            return True
+        # HTTP/2 and HTTP/3 may stream a body without announcing its length.
+        return self.version.major >= 2 and self.method not in ("GET", "HEAD", "OPTIONS")
+
+    @property
+    def can_read_body(self) -> bool:
+        """Whether there is body left to read."""
+        return not self.content.at_eof()
+
+    @property
+    def has_body(self) -> bool:
+        warnings.warn("Deprecated, use .can_read_body #2005", DeprecationWarning, stacklevel=2)
+        return self.can_read_body
+
+    async def read(self) -> bytes:
+        """Read the whole body, refusing more than ``client_max_size`` bytes with 413."""
+        if self._read_bytes is not None:
+            return self._read_bytes
+        max_size = self._client_max_size
+        if max_size:
+            length = self.content_length
+            if length is not None and length > max_size:
+                raise HTTPRequestEntityTooLarge(max_size, actual_size=length)
+        content = self.content
+        first = await content.readany()
+        if content.at_eof():
+            body = first
+        else:
+            buffer = bytearray(first)
+            while chunk := await content.readany():
+                buffer += chunk
+                if max_size and len(buffer) > max_size:
+                    raise HTTPRequestEntityTooLarge(max_size, actual_size=len(buffer))
+            body = bytes(buffer)
+        if max_size and len(body) > max_size:
+            raise HTTPRequestEntityTooLarge(max_size, actual_size=len(body))
+        self._read_bytes = body
+        return body
+
+    async def release(self) -> None:
+        """Read and discard what is left of the body."""
+        while await self.content.readany():
+            pass
+
+    async def text(self) -> str:
+        """The body decoded with the request charset (UTF-8 by default)."""
+        body = await self.read()
+        encoding = self.charset or "utf-8"
+        try:
+            return body.decode(encoding)
+        except LookupError:
+            raise HTTPBadRequest(text=f"400: Unknown charset {encoding!r}") from None
+        except UnicodeDecodeError as exc:
+            raise HTTPBadRequest(text=f"400: Body is not valid {encoding}: {exc}") from None
+
+    async def json(
+        self,
+        *,
+        loads: Callable[[str], Any] = json.loads,
+        content_type: str | None = "application/json",
+    ) -> Any:
+        """Decode the body as JSON; a malformed body answers 400 (:class:`BadJSONBody`)."""
+        body = await self.text()
+        if content_type and not self._is_json_content_type(content_type):
+            raise HTTPBadRequest(
+                text=(f"400: Attempt to decode JSON with unexpected mimetype: {self.content_type}")
+            )
+        try:
+            return loads(body)
+        except ValueError as exc:
+            raise BadJSONBody(exc, body) from exc
+
+    def _is_json_content_type(self, expected: str) -> bool:
+        if "Content-Type" not in self.headers:
+            return True
+        actual = self.content_type
+        return actual == expected or actual.endswith("+json") or actual == "application/json"
+
+    async def multipart(self) -> MultipartReader:
+        """A streaming reader over a ``multipart/*`` body."""
+        return MultipartReader(self.headers, self.content)
+
+    async def post(self) -> MultiDictProxy[str | bytes | FileField]:
+        """Form fields of an urlencoded or multipart body; files become :class:`FileField`."""
+        if self._post is not None:
+            return self._post
+        if self.method not in POST_METHODS or self.content_type not in (
+            "",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        ):
+            if self.method in POST_METHODS and "Content-Type" not in self.headers:
+                self._post = await self._parse_urlencoded()
+            else:
+                self._post = MultiDictProxy(MultiDict())
+            return self._post
+        if self.content_type == "multipart/form-data":
+            self._post = await self._parse_multipart()
+        else:
+            self._post = await self._parse_urlencoded()
+        return self._post
+
+    async def _parse_urlencoded(self) -> MultiDictProxy[Any]:
+        data = await self.read()
+        if not data:
+            return MultiDictProxy(MultiDict())
+        charset = self.charset or "utf-8"
+        try:
+            query = data.rstrip().decode(charset)
+        except (LookupError, UnicodeDecodeError) as exc:
+            raise HTTPBadRequest(text=f"400: Form body is not valid {charset}: {exc}") from None
+        max_fields = self._client_max_fields
+        try:
+            pairs = parse_qsl(
+                query,
+                keep_blank_values=True,
+                encoding=charset,
+                max_num_fields=max_fields if max_fields > 0 else None,
+            )
+        except ValueError:
+            raise _too_many_fields(max_fields) from None
+        return MultiDictProxy(MultiDict(pairs))
+
+    async def _parse_multipart(self) -> MultiDictProxy[Any]:
+        out: MultiDict[Any] = MultiDict()
+        reader = await self.multipart()
+        max_size = self._client_max_size
+        max_fields = self._client_max_fields
+        content = self.content
+        if max_size:
+            length = self.content_length
+            if length is not None and length > max_size:
+                raise HTTPRequestEntityTooLarge(max_size, actual_size=length)
+
+        def check_size() -> None:
+            if 0 < max_size < content.total_bytes:
+                raise HTTPRequestEntityTooLarge(max_size, actual_size=content.total_bytes)
+
+        while (field := await reader.next()) is not None:
+            check_size()
+            if 0 < max_fields <= len(out):
+                raise _too_many_fields(max_fields)
+            if field.name is None:
+                raise HTTPBadRequest(text="400: Multipart field missing name.")
+            field_ct = field.headers.get("Content-Type")
+            if field.filename:
+                tmp = tempfile.SpooledTemporaryFile(_FILE_SPOOL_MAX_SIZE)  # noqa: SIM115 - returned to the caller
+                try:
+                    while chunk := await field.read_chunk(64 * 1024):
+                        check_size()
+                        tmp.write(chunk)
+                    check_size()
+                except BaseException:
+                    tmp.close()
+                    raise
+                tmp.seek(0)
+                out.add(
+                    field.name,
+                    FileField(
+                        field.name,
+                        field.filename,
+                        tmp,
+                        field_ct or "application/octet-stream",
+                        field.headers,
+                    ),
+                )
+            else:
+                value = bytearray()
+                while chunk := await field.read_chunk(64 * 1024):
+                    value += chunk
+                    check_size()
+                if field_ct is None or field_ct.startswith("text/"):
+                    charset = field.get_charset("utf-8")
+                    try:
+                        out.add(field.name, value.decode(charset))
+                    except (LookupError, UnicodeDecodeError) as exc:
+                        raise HTTPBadRequest(
+                            text=f"400: Field {field.name!r} is not valid {charset}: {exc}"
+                        ) from None
+                else:
+                    out.add(field.name, bytes(value))
+        return MultiDictProxy(out)
+
+    # -- cloning and state -------------------------------------------------
+
+    def clone(
+        self,
+        *,
+        method: str | None = None,
+        rel_url: str | URL | None = None,
+        headers: Mapping[str, str] | None = None,
+        scheme: str | None = None,
+        host: str | None = None,
+        remote: str | None = None,
+        client_max_size: int | None = None,
+    ) -> BaseRequest:
+        """A copy with some parts changed; the body stream is shared, not copied."""
+        if self._read_bytes is None and self.content.total_bytes:
+            raise RuntimeError("Cannot clone request after reading its content")
+        scope = dict(self._scope)
+        if method is not None:
+            scope["method"] = method.upper()
+        if rel_url is not None:
+            url = URL(rel_url)
+            if url.absolute:
+                raise ValueError("rel_url should be a relative URL")
+            scope["path"] = url.path
+            scope["raw_path"] = url.raw_path.encode("latin-1")
+            scope["query_string"] = url.raw_query_string.encode("latin-1")
+        if headers is not None:
+            scope["headers"] = [
+                (k.lower().encode("latin-1"), v.encode("utf-8"))
+                for k, v in CIMultiDict(headers).items()
+            ]
+        new = type(self).__new__(type(self))
+        new.__dict__.update(
+            {k: v for k, v in self.__dict__.items() if not self._is_cached_attribute(k)}
+        )
+        new._scope = scope
+        new._state = self._state.copy()
+        if client_max_size is not None:
+            new._client_max_size = client_max_size
+        if "content" in self.__dict__:
+            new.__dict__["content"] = self.content
+        if scheme is not None:
+            new.__dict__["scheme"] = scheme
+        if host is not None:
+            new.__dict__["host"] = host
+        if remote is not None:
+            new.__dict__["remote"] = remote
+        if rel_url is not None:
+            new._route_path = None
+        return new
+
+    @staticmethod
+    def _is_cached_attribute(name: str) -> bool:
+        return isinstance(getattr(BaseRequest, name, None), reify) or isinstance(
+            getattr(Request, name, None), reify
+        )
+
+    def __getitem__(self, key: str) -> Any:
+        return self._state[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._state[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self._state[key]
+
+    def __len__(self) -> int:
+        return len(self._state)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._state)
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __repr__(self) -> str:
+        path = self.path.encode("ascii", "backslashreplace").decode("ascii")
+        return f"<{type(self).__name__} {self.method} {path} >"
+
+    async def _prepare_hook(self, response: StreamResponse) -> None:
+        match_info = self._match_info
+        if match_info is None:
+            return
+        for app in match_info.apps:
+            signal = app.on_response_prepare
+            if signal:
+                await signal.send(self, response)
+
+
+class Request(BaseRequest):
+    """A request that went through the router: ``match_info``, ``app``, ``config_dict``."""
+
+    @property
+    def match_info(self) -> UrlMappingMatchInfo:
+        """The route's match: ``request.match_info["name"]`` for ``/{name}``."""
+        match_info = self._match_info
+        if match_info is None:
+            raise RuntimeError("match_info is available only after routing")
+        return match_info
+
+    @property
+    def app(self) -> Application:
+        """The application that owns the matched route (the innermost sub-app)."""
+        return self.match_info.current_app
+
+    @property
+    def config_dict(self) -> Mapping[Any, Any]:
+        """Look a key up in the current app, then in each outer app."""
+        from collections import ChainMap
+
+        apps = self.match_info.apps
+        return MappingProxyType(ChainMap(*reversed(apps)))
+
+    def _route(self) -> str:
+        """The path the router matches: the decoded path under the ASGI ``root_path``."""
+        path = self._route_path
+        if path is None:
+            path = self._compute_route_path()
+            self._route_path = path
+        return path
+
+    def _compute_route_path(self) -> str:
+        raw = self._raw_path_bytes
+        root_path: str = self._scope.get("root_path", "")
+        if b"%" in raw:
+            path = _path_safe(raw)
+            if root_path and self._scope["path"].startswith(root_path):
+                depth = root_path.rstrip("/").count("/")
+                path = "/" + "/".join(path.split("/")[depth + 1 :])
+            return path
+        path = self._scope["path"]
+        if root_path and path.startswith(root_path):
+            path = path[len(root_path.rstrip("/")) :] or "/"
+        return path

@@ -1,0 +1,847 @@
+"""aiohttp's ``UrlDispatcher``: resources, routes, match info and class-based views.
+
+Resolution never scans a list of regexes. Every resource is indexed under
+the literal path prefix before its first ``{variable}``; resolving walks the
+request path from the longest prefix to ``/`` and tries only the resources
+indexed there. A plain path is one dict lookup; a dynamic one is a dict
+lookup per path segment plus one regex match.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import inspect
+import keyword
+import re
+import warnings
+from collections.abc import (
+    Awaitable,
+    Callable,
+    Container,
+    Generator,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sized,
+)
+from functools import wraps
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Final, TypeAlias
+
+from yarl import URL
+
+from .exceptions import (
+    HTTPException,
+    HTTPExpectationFailed,
+    HTTPMethodNotAllowed,
+    HTTPNotFound,
+)
+from .protocol import METHOD_RE, HttpVersion11
+from .response import StreamResponse
+from .typedefs import Handler
+
+if TYPE_CHECKING:
+    from .app import Application
+    from .request import Request
+
+ExpectHandler: TypeAlias = Callable[["Request"], Awaitable[StreamResponse | None]]
+ResolveResult: TypeAlias = tuple["UrlMappingMatchInfo | None", "set[str]"]
+
+METH_ANY: Final = "*"
+METH_ALL: Final = frozenset(
+    {"CONNECT", "HEAD", "GET", "DELETE", "OPTIONS", "PATCH", "POST", "PUT", "TRACE"}
+)
+ROUTE_RE: Final = re.compile(r"(\{[_a-zA-Z][^{}]*(?:\{[^{}]*\}[^{}]*)*\})")
+_EMPTY: Final[frozenset[str]] = frozenset()
+
+
+async def _default_expect_handler(request: Request) -> None:
+    """Accept ``Expect: 100-continue``; refuse any other expectation with 417.
+
+    The ASGI server sends ``100 Continue`` itself when the handler first reads
+    the body, so there is nothing to write here.
+    """
+    expect = request.headers.get("Expect", "")
+    if request.version == HttpVersion11 and expect.lower() != "100-continue":
+        raise HTTPExpectationFailed(text=f"Unknown Expect: {expect}")
+
+
+def _quote_path(value: str) -> str:
+    return URL.build(path=value, encoded=False).raw_path
+
+
+def _requote_path(value: str) -> str:
+    result = _quote_path(value)
+    if "%" in value:
+        result = result.replace("%25", "%")
+    return result
+
+
+def _unquote_path_safe(value: str) -> str:
+    if "%" not in value:
+        return value
+    return value.replace("%2F", "/").replace("%25", "%")
+
+
+# -- abstract API -------------------------------------------------------------
+
+
+class AbstractResource(Sized, Iterable["AbstractRoute"]):
+    """A URL pattern with routes per method; subclass it for custom matching.
+
+    Implement ``resolve``, ``url_for``, ``get_info``, ``canonical``,
+    ``add_prefix``, ``raw_match``, ``__iter__`` and ``__len__``, then
+    ``app.router.register_resource(resource)``.
+    """
+
+    def __init__(self, *, name: str | None = None) -> None:
+        self._name = name
+
+    @property
+    def name(self) -> str | None:
+        return self._name
+
+    @property
+    @abc.abstractmethod
+    def canonical(self) -> str:
+        """The resource's pattern, e.g. ``/users/{id}``; also its index key."""
+
+    @abc.abstractmethod
+    def url_for(self, **kwargs: Any) -> URL:
+        """Build a URL for this resource."""
+
+    @abc.abstractmethod
+    async def resolve(self, request: Request) -> ResolveResult:
+        """``(match_info, allowed_methods)``; ``match_info`` is ``None`` on no match."""
+
+    @abc.abstractmethod
+    def add_prefix(self, prefix: str) -> None:
+        """Prepend *prefix* (used when the owning app is added as a sub-app)."""
+
+    @abc.abstractmethod
+    def get_info(self) -> dict[str, Any]:
+        """A dict describing the resource (``path``, ``formatter``, ``pattern``…)."""
+
+    def freeze(self) -> None:
+        """Called once when the owning router freezes."""
+
+    @abc.abstractmethod
+    def raw_match(self, path: str) -> bool:
+        """Whether *path* is the pattern this resource was created with."""
+
+
+class AbstractRoute(abc.ABC):
+    """A handler for one method of a resource."""
+
+    def __init__(
+        self,
+        method: str,
+        handler: Handler | type[AbstractView],
+        *,
+        expect_handler: ExpectHandler | None = None,
+        resource: AbstractResource | None = None,
+    ) -> None:
+        if expect_handler is None:
+            expect_handler = _default_expect_handler
+        if not inspect.iscoroutinefunction(expect_handler):
+            raise TypeError(f"Coroutine is expected, got {expect_handler!r}")
+        method = method.upper()
+        if not METHOD_RE.match(method):
+            raise ValueError(f"{method} is not allowed HTTP method")
+        if not callable(handler):
+            raise TypeError(f"Handler {handler!r} is not callable")
+        if inspect.iscoroutinefunction(handler) or (
+            isinstance(handler, type) and issubclass(handler, AbstractView)
+        ):
+            pass
+        elif inspect.isgeneratorfunction(handler):
+            raise TypeError(f"Bare generators are not supported as handlers: {handler!r}")
+        else:
+            warnings.warn(
+                "Bare functions are deprecated, use async ones", DeprecationWarning, stacklevel=4
+            )
+            handler = _wrap_sync_handler(handler)
+        self._method = method
+        self._handler = handler
+        self._expect_handler = expect_handler
+        self._resource = resource
+        self._chain: Handler | None = None
+
+    @property
+    def method(self) -> str:
+        return self._method
+
+    @property
+    def handler(self) -> Handler:
+        return self._handler  # type: ignore[return-value, unused-ignore]
+
+    @property
+    def resource(self) -> AbstractResource | None:
+        return self._resource
+
+    @property
+    @abc.abstractmethod
+    def name(self) -> str | None:
+        """The resource's name."""
+
+    @abc.abstractmethod
+    def get_info(self) -> dict[str, Any]:
+        """The resource's info."""
+
+    @abc.abstractmethod
+    def url_for(self, *args: str, **kwargs: str) -> URL:
+        """Build a URL for this route's resource."""
+
+    async def handle_expect_header(self, request: Request) -> StreamResponse | None:
+        return await self._expect_handler(request)
+
+
+def _wrap_sync_handler(handler: Callable[..., Any]) -> Handler:
+    @wraps(handler)
+    async def handler_wrapper(request: Request) -> StreamResponse:
+        result = handler(request)
+        if asyncio.iscoroutine(result):
+            result = await result
+        if not isinstance(result, StreamResponse):
+            raise TypeError(f"Handler {handler!r} returned {result!r}, not a response")
+        return result
+
+    return handler_wrapper
+
+
+class UrlMappingMatchInfo(dict[str, str]):
+    """What the router found: path variables (this is a dict of them), the route, the apps."""
+
+    __slots__ = ("_apps", "_current_app", "_frozen", "_route")
+
+    def __init__(self, match_dict: dict[str, str], route: AbstractRoute) -> None:
+        super().__init__(match_dict)
+        self._route = route
+        self._apps: list[Application] = []
+        self._current_app: Application | None = None
+        self._frozen = False
+
+    @property
+    def handler(self) -> Handler:
+        return self._route.handler
+
+    @property
+    def route(self) -> AbstractRoute:
+        return self._route
+
+    @property
+    def expect_handler(self) -> ExpectHandler:
+        return self._route.handle_expect_header
+
+    @property
+    def http_exception(self) -> HTTPException | None:
+        return None
+
+    def get_info(self) -> dict[str, Any]:
+        return self._route.get_info()
+
+    @property
+    def apps(self) -> tuple[Application, ...]:
+        """The applications the route sits in, outermost first."""
+        return tuple(self._apps)
+
+    def add_app(self, app: Application) -> None:
+        if self._frozen:
+            raise RuntimeError("Cannot change apps stack after .freeze() call")
+        if self._current_app is None:
+            self._current_app = app
+        self._apps.insert(0, app)
+
+    @property
+    def current_app(self) -> Application:
+        """The app whose middleware (or handler) is running now."""
+        app = self._current_app
+        if app is None:
+            raise RuntimeError("match_info has no application yet")
+        return app
+
+    @current_app.setter
+    def current_app(self, app: Application) -> None:
+        self._current_app = app
+
+    def freeze(self) -> None:
+        self._frozen = True
+
+    def __repr__(self) -> str:
+        return f"<MatchInfo {super().__repr__()}: {self._route}>"
+
+
+class SystemRoute(AbstractRoute):
+    """The route of a 404 or 405: its handler raises the exception."""
+
+    def __init__(self, http_exception: HTTPException) -> None:
+        super().__init__("*", self._raise)
+        self._http_exception = http_exception
+
+    async def _raise(self, request: Request) -> StreamResponse:
+        raise self._http_exception
+
+    def url_for(self, *args: str, **kwargs: str) -> URL:
+        raise RuntimeError(".url_for() is not allowed for SystemRoute")
+
+    @property
+    def name(self) -> str | None:
+        return None
+
+    def get_info(self) -> dict[str, Any]:
+        return {"http_exception": self._http_exception}
+
+    @property
+    def status(self) -> int:
+        return self._http_exception.status
+
+    @property
+    def reason(self) -> str:
+        return self._http_exception.reason
+
+    def __repr__(self) -> str:
+        return f"<SystemRoute {self.status}: {self.reason}>"
+
+
+class MatchInfoError(UrlMappingMatchInfo):
+    """The match info of a request no route accepted."""
+
+    __slots__ = ("_exception",)
+
+    def __init__(self, http_exception: HTTPException) -> None:
+        self._exception = http_exception
+        super().__init__({}, SystemRoute(http_exception))
+
+    @property
+    def http_exception(self) -> HTTPException:
+        return self._exception
+
+    def __repr__(self) -> str:
+        return f"<MatchInfoError {self._exception.status}: {self._exception.reason}>"
+
+
+# -- concrete resources -----------------------------------------------------------
+
+
+class ResourceRoute(AbstractRoute):
+    """A route of a :class:`Resource`."""
+
+    def __init__(
+        self,
+        method: str,
+        handler: Handler | type[AbstractView],
+        resource: AbstractResource,
+        *,
+        expect_handler: ExpectHandler | None = None,
+    ) -> None:
+        super().__init__(method, handler, expect_handler=expect_handler, resource=resource)
+
+    @property
+    def resource(self) -> AbstractResource:
+        assert self._resource is not None
+        return self._resource
+
+    @property
+    def name(self) -> str | None:
+        return self.resource.name
+
+    def url_for(self, *args: str, **kwargs: str) -> URL:
+        return self.resource.url_for(*args, **kwargs)
+
+    def get_info(self) -> dict[str, Any]:
+        return self.resource.get_info()
+
+    def __repr__(self) -> str:
+        return f"<ResourceRoute [{self.method}] {self._resource} -> {self._handler!r}"
+
+
+class Resource(AbstractResource):
+    """A resource with one route per method (and optionally a ``*`` route)."""
+
+    def __init__(self, *, name: str | None = None) -> None:
+        super().__init__(name=name)
+        self._routes: dict[str, ResourceRoute] = {}
+        self._any_route: ResourceRoute | None = None
+        self._allowed_methods: set[str] = set()
+
+    def add_route(
+        self,
+        method: str,
+        handler: Handler | type[AbstractView],
+        *,
+        expect_handler: ExpectHandler | None = None,
+    ) -> ResourceRoute:
+        method = method.upper()
+        existing = self._routes.get(method, self._any_route)
+        if existing is not None:
+            raise RuntimeError(
+                "Added route will never be executed, "
+                f"method {existing.method} is already registered"
+            )
+        route = ResourceRoute(method, handler, self, expect_handler=expect_handler)
+        self.register_route(route)
+        return route
+
+    def register_route(self, route: ResourceRoute) -> None:
+        if not isinstance(route, ResourceRoute):
+            raise TypeError(f"Instance of Route class is required, got {route!r}")
+        if route.method == METH_ANY:
+            self._any_route = route
+        self._allowed_methods.add(route.method)
+        self._routes[route.method] = route
+
+    async def resolve(self, request: Request) -> ResolveResult:
+        return self._resolve(request._route(), request.method)
+
+    def _resolve(self, path: str, method: str) -> ResolveResult:
+        match_dict = self._match(path)
+        if match_dict is None:
+            return None, set()
+        route = self._routes.get(method, self._any_route)
+        if route is not None:
+            return UrlMappingMatchInfo(match_dict, route), self._allowed_methods
+        return None, self._allowed_methods
+
+    @abc.abstractmethod
+    def _match(self, path: str) -> dict[str, str] | None:
+        """The path variables when *path* matches, else ``None``."""
+
+    def __len__(self) -> int:
+        return len(self._routes)
+
+    def __iter__(self) -> Iterator[AbstractRoute]:
+        return iter(self._routes.values())
+
+
+class PlainResource(Resource):
+    """A resource for a fixed path, e.g. ``/about``."""
+
+    def __init__(self, path: str, *, name: str | None = None) -> None:
+        super().__init__(name=name)
+        self._path = path
+
+    @property
+    def canonical(self) -> str:
+        return self._path
+
+    def freeze(self) -> None:
+        if not self._path:
+            self._path = "/"
+
+    def add_prefix(self, prefix: str) -> None:
+        _check_prefix(prefix)
+        self._path = prefix + self._path
+
+    def _match(self, path: str) -> dict[str, str] | None:
+        return {} if self._path == path else None
+
+    def raw_match(self, path: str) -> bool:
+        return self._path == path
+
+    def get_info(self) -> dict[str, Any]:
+        return {"path": self._path}
+
+    def url_for(self) -> URL:  # type: ignore[override]
+        return URL.build(path=self._path, encoded=True)
+
+    def __repr__(self) -> str:
+        name = f"'{self.name}' " if self.name is not None else ""
+        return f"<PlainResource {name} {self._path}>"
+
+
+class DynamicResource(Resource):
+    """A resource with variables: ``/users/{id}``, ``/files/{path:.+}``."""
+
+    DYN = re.compile(r"\{(?P<var>[_a-zA-Z][_a-zA-Z0-9]*)\}")
+    DYN_WITH_RE = re.compile(r"\{(?P<var>[_a-zA-Z][_a-zA-Z0-9]*):(?P<re>.+)\}")
+    GOOD = r"[^{}/]+"
+
+    def __init__(self, path: str, *, name: str | None = None) -> None:
+        super().__init__(name=name)
+        self._orig_path = path
+        pattern = ""
+        formatter = ""
+        for part in ROUTE_RE.split(path):
+            match = self.DYN.fullmatch(part)
+            if match:
+                pattern += f"(?P<{match.group('var')}>{self.GOOD})"
+                formatter += "{" + match.group("var") + "}"
+                continue
+            match = self.DYN_WITH_RE.fullmatch(part)
+            if match:
+                pattern += f"(?P<{match.group('var')}>{match.group('re')})"
+                formatter += "{" + match.group("var") + "}"
+                continue
+            if "{" in part or "}" in part:
+                raise ValueError(f"Invalid path '{path}'['{part}']")
+            part = _requote_path(part)
+            formatter += part
+            pattern += re.escape(part)
+        try:
+            compiled = re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"Bad pattern '{pattern}' in route '{path}': {exc}") from None
+        self._pattern = compiled
+        self._formatter = formatter
+
+    @property
+    def canonical(self) -> str:
+        return self._formatter
+
+    def add_prefix(self, prefix: str) -> None:
+        _check_prefix(prefix)
+        self._pattern = re.compile(re.escape(prefix) + self._pattern.pattern)
+        self._formatter = prefix + self._formatter
+
+    def _match(self, path: str) -> dict[str, str] | None:
+        match = self._pattern.fullmatch(path)
+        if match is None:
+            return None
+        return {key: _unquote_path_safe(value) for key, value in match.groupdict().items()}
+
+    def raw_match(self, path: str) -> bool:
+        return self._orig_path == path
+
+    def get_info(self) -> dict[str, Any]:
+        return {"formatter": self._formatter, "pattern": self._pattern}
+
+    def url_for(self, **parts: str) -> URL:
+        missing = {
+            m.group("var") for m in re.finditer(r"\{(?P<var>\w+)\}", self._formatter)
+        } - parts.keys()
+        if missing:
+            raise KeyError(
+                f"url_for() of route '{self._formatter}' needs {', '.join(sorted(missing))}"
+            )
+        url = self._formatter.format_map({k: _quote_path(str(v)) for k, v in parts.items()})
+        return URL.build(path=url, encoded=True)
+
+    def __repr__(self) -> str:
+        name = f"'{self.name}' " if self.name is not None else ""
+        return f"<DynamicResource {name} {self._formatter}>"
+
+
+def _check_prefix(prefix: str) -> None:
+    if not prefix.startswith("/") or prefix.endswith("/") or len(prefix) < 2:
+        raise ValueError(f"Prefix {prefix!r} must start with '/', not end with '/', and not be '/'")
+
+
+class PrefixResource(AbstractResource):
+    """A resource matching every path under a prefix (static files, sub-apps)."""
+
+    def __init__(self, prefix: str, *, name: str | None = None) -> None:
+        if prefix and not prefix.startswith("/"):
+            raise ValueError(f"Prefix {prefix!r} must start with '/'")
+        if prefix not in ("", "/") and prefix.endswith("/"):
+            raise ValueError(f"Prefix {prefix!r} must not end with '/'")
+        super().__init__(name=name)
+        self._prefix = _requote_path(prefix)
+        self._prefix2 = self._prefix + "/"
+
+    @property
+    def canonical(self) -> str:
+        return self._prefix
+
+    def add_prefix(self, prefix: str) -> None:
+        _check_prefix(prefix)
+        self._prefix = prefix + self._prefix
+        self._prefix2 = self._prefix + "/"
+
+    def raw_match(self, prefix: str) -> bool:
+        return False
+
+
+# -- class-based views --------------------------------------------------------------
+
+
+class AbstractView(abc.ABC):
+    """Base of class-based views: constructed with the request, then awaited."""
+
+    def __init__(self, request: Request) -> None:
+        self._request = request
+
+    @property
+    def request(self) -> Request:
+        return self._request
+
+    @abc.abstractmethod
+    def __await__(self) -> Generator[Any, None, StreamResponse]:
+        """Run the view."""
+
+
+class View(AbstractView):
+    """Dispatch to the method named after the HTTP method: ``async def get(self)``.
+
+    >>> class UserView(web.View):
+    ...     async def get(self) -> web.Response:
+    ...         return web.json_response({"id": self.request.match_info["id"]})
+    """
+
+    async def _iter(self) -> StreamResponse:
+        method_name = self.request.method
+        method: Callable[[], Awaitable[StreamResponse]] | None = None
+        if method_name in METH_ALL:
+            method = getattr(self, method_name.lower(), None)
+        if method is None:
+            self._raise_allowed_methods()
+        assert method is not None
+        return await method()
+
+    def __await__(self) -> Generator[Any, None, StreamResponse]:
+        return self._iter().__await__()
+
+    def _raise_allowed_methods(self) -> None:
+        allowed = {m for m in METH_ALL if hasattr(self, m.lower())}
+        raise HTTPMethodNotAllowed(self.request.method, allowed)
+
+
+# -- views over the router ------------------------------------------------------------
+
+
+class ResourcesView(Sized, Iterable[AbstractResource], Container[AbstractResource]):
+    """A read-only view of the router's resources."""
+
+    def __init__(self, resources: list[AbstractResource]) -> None:
+        self._resources = resources
+
+    def __len__(self) -> int:
+        return len(self._resources)
+
+    def __iter__(self) -> Iterator[AbstractResource]:
+        yield from self._resources
+
+    def __contains__(self, resource: object) -> bool:
+        return resource in self._resources
+
+
+class RoutesView(Sized, Iterable[AbstractRoute], Container[AbstractRoute]):
+    """A read-only view of every route of every resource."""
+
+    def __init__(self, resources: list[AbstractResource]) -> None:
+        self._routes: list[AbstractRoute] = [r for res in resources for r in res]
+
+    def __len__(self) -> int:
+        return len(self._routes)
+
+    def __iter__(self) -> Iterator[AbstractRoute]:
+        yield from self._routes
+
+    def __contains__(self, route: object) -> bool:
+        return route in self._routes
+
+
+# -- the router ---------------------------------------------------------------------
+
+
+class UrlDispatcher(Mapping[str, AbstractResource]):
+    """The application's router; a mapping of named resources.
+
+    >>> app.router.add_get("/users/{id}", get_user, name="user")
+    >>> app.router["user"].url_for(id="42")
+    URL('/users/42')
+    """
+
+    NAME_SPLIT_RE = re.compile(r"[.:-]")
+
+    def __init__(self) -> None:
+        self._resources: list[AbstractResource] = []
+        self._named_resources: dict[str, AbstractResource] = {}
+        self._index: dict[str, list[tuple[AbstractResource, bool]]] = {}
+        self._unindexed: list[AbstractResource] = []
+        self._frozen = False
+
+    # resolution
+
+    async def resolve(self, request: Request) -> UrlMappingMatchInfo:
+        """Find the route for *request*; a :class:`MatchInfoError` for 404/405."""
+        path = request._route()
+        method = request.method
+        allowed: set[str] = set()
+        for resource in self._unindexed:
+            match_info, methods = await resource.resolve(request)
+            if match_info is not None:
+                return match_info
+            allowed |= methods
+        index = self._index
+        part = path
+        while part:
+            candidates = index.get(part)
+            if candidates is not None:
+                for resource, builtin in candidates:
+                    if builtin:
+                        match_info, methods = resource._resolve(path, method)  # type: ignore[attr-defined]
+                    else:
+                        match_info, methods = await resource.resolve(request)
+                    if match_info is not None:
+                        return match_info
+                    allowed |= methods
+            if part == "/":
+                break
+            part = part.rpartition("/")[0] or "/"
+        if allowed:
+            return MatchInfoError(HTTPMethodNotAllowed(method, allowed))
+        return MatchInfoError(HTTPNotFound())
+
+    # registration
+
+    @property
+    def frozen(self) -> bool:
+        return self._frozen
+
+    def freeze(self) -> None:
+        self._frozen = True
+        for resource in self._resources:
+            resource.freeze()
+
+    def _check_not_frozen(self) -> None:
+        if self._frozen:
+            raise RuntimeError("Cannot register a resource into frozen router.")
+
+    def register_resource(self, resource: AbstractResource) -> None:
+        """Add a resource (built-in or your own :class:`AbstractResource` subclass)."""
+        if not isinstance(resource, AbstractResource):
+            raise TypeError(f"Instance of AbstractResource class is required, got {resource!r}")
+        self._check_not_frozen()
+        name = resource.name
+        if name is not None:
+            self._check_name(name)
+            self._named_resources[name] = resource
+        self._resources.append(resource)
+        self.index_resource(resource)
+
+    def _check_name(self, name: str) -> None:
+        for part in self.NAME_SPLIT_RE.split(name):
+            if keyword.iskeyword(part):
+                raise ValueError(
+                    f"Incorrect route name {name!r}, python keywords cannot be used for route name"
+                )
+            if not part.isidentifier():
+                raise ValueError(
+                    f"Incorrect route name {name!r}, the name should be a sequence of "
+                    "python identifiers separated by dash, dot or column"
+                )
+        if name in self._named_resources:
+            raise ValueError(
+                f"Duplicate {name!r}, already handled by {self._named_resources[name]!r}"
+            )
+
+    @staticmethod
+    def _index_key(resource: AbstractResource) -> str:
+        key = resource.canonical
+        if "{" in key:
+            key = key.partition("{")[0].rpartition("/")[0]
+        return key.rstrip("/") or "/"
+
+    def index_resource(self, resource: AbstractResource) -> None:
+        """Put *resource* in the prefix index (resources without a prefix are tried first)."""
+        if getattr(resource, "matches_any_path", False):
+            self._unindexed.append(resource)
+            return
+        builtin = isinstance(resource, Resource) and type(resource).resolve is Resource.resolve
+        self._index.setdefault(self._index_key(resource), []).append((resource, builtin))
+
+    def unindex_resource(self, resource: AbstractResource) -> None:
+        """Take *resource* out of the index (before re-indexing it under a new prefix)."""
+        if resource in self._unindexed:
+            self._unindexed.remove(resource)
+            return
+        entries = self._index[self._index_key(resource)]
+        entries[:] = [entry for entry in entries if entry[0] is not resource]
+
+    def add_resource(self, path: str, *, name: str | None = None) -> Resource:
+        """The resource for *path*, reusing the last one if path and name are the same."""
+        if path and not path.startswith("/"):
+            raise ValueError(f"path should be started with / or be empty, got {path!r}")
+        if self._resources:
+            last = self._resources[-1]
+            if isinstance(last, Resource) and last.name == name and last.raw_match(path):
+                return last
+        if not ("{" in path or "}" in path or ROUTE_RE.search(path)):
+            resource: Resource = PlainResource(path, name=name)
+        else:
+            resource = DynamicResource(path, name=name)
+        self.register_resource(resource)
+        return resource
+
+    def add_route(
+        self,
+        method: str,
+        path: str,
+        handler: Handler | type[AbstractView],
+        *,
+        name: str | None = None,
+        expect_handler: ExpectHandler | None = None,
+    ) -> AbstractRoute:
+        """Route *method* requests for *path* to *handler*."""
+        resource = self.add_resource(path, name=name)
+        return resource.add_route(method, handler, expect_handler=expect_handler)
+
+    def add_head(self, path: str, handler: Handler, **kwargs: Any) -> AbstractRoute:
+        return self.add_route("HEAD", path, handler, **kwargs)
+
+    def add_options(self, path: str, handler: Handler, **kwargs: Any) -> AbstractRoute:
+        return self.add_route("OPTIONS", path, handler, **kwargs)
+
+    def add_get(
+        self,
+        path: str,
+        handler: Handler,
+        *,
+        name: str | None = None,
+        allow_head: bool = True,
+        **kwargs: Any,
+    ) -> AbstractRoute:
+        """Route GET (and HEAD, unless ``allow_head=False``) to *handler*."""
+        resource = self.add_resource(path, name=name)
+        if allow_head:
+            resource.add_route("HEAD", handler, **kwargs)
+        return resource.add_route("GET", handler, **kwargs)
+
+    def add_post(self, path: str, handler: Handler, **kwargs: Any) -> AbstractRoute:
+        return self.add_route("POST", path, handler, **kwargs)
+
+    def add_put(self, path: str, handler: Handler, **kwargs: Any) -> AbstractRoute:
+        return self.add_route("PUT", path, handler, **kwargs)
+
+    def add_patch(self, path: str, handler: Handler, **kwargs: Any) -> AbstractRoute:
+        return self.add_route("PATCH", path, handler, **kwargs)
+
+    def add_delete(self, path: str, handler: Handler, **kwargs: Any) -> AbstractRoute:
+        return self.add_route("DELETE", path, handler, **kwargs)
+
+    def add_view(
+        self, path: str, handler: type[AbstractView] | Handler, **kwargs: Any
+    ) -> AbstractRoute:
+        """Route every method to a class-based view."""
+        return self.add_route(METH_ANY, path, handler, **kwargs)
+
+    def add_routes(self, routes: Iterable[Any]) -> list[AbstractRoute]:
+        """Register route definitions (``web.get(...)``, a ``RouteTableDef``…)."""
+        registered: list[AbstractRoute] = []
+        for route_def in routes:
+            registered.extend(route_def.register(self))
+        return registered
+
+    # views
+
+    def resources(self) -> ResourcesView:
+        return ResourcesView(self._resources)
+
+    def routes(self) -> RoutesView:
+        return RoutesView(self._resources)
+
+    def named_resources(self) -> Mapping[str, AbstractResource]:
+        return MappingProxyType(self._named_resources)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._named_resources)
+
+    def __len__(self) -> int:
+        return len(self._named_resources)
+
+    def __contains__(self, resource: object) -> bool:
+        return resource in self._named_resources
+
+    def __getitem__(self, name: str) -> AbstractResource:
+        return self._named_resources[name]

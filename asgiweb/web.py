@@ -1,0 +1,99 @@
+"""aiohttp.web's public namespace for asgiweb: ``from asgiweb import web``.
+
+This module only re-exports; every name lives in the module that owns it.
+"""
+
+from __future__ import annotations
+
+from .app import AppKey, Application, CleanupContext, CleanupError
+from .exceptions import *  # noqa: F403
+from .exceptions import __all__ as _exceptions_all
+from .middlewares import middleware, normalize_path_middleware
+from .multipart import BodyPartReader, MultipartReader
+from .protocol import ETag, HttpVersion, HttpVersion10, HttpVersion11
+from .request import BaseRequest, FileField, Request
+from .response import ContentCoding, Response, StreamResponse, json_response
+from .routedef import (
+    AbstractRouteDef,
+    RouteDef,
+    RouteTableDef,
+    delete,
+    get,
+    head,
+    options,
+    patch,
+    post,
+    put,
+    route,
+    view,
+)
+from .routing import (
+    AbstractResource,
+    AbstractRoute,
+    AbstractView,
+    DynamicResource,
+    MatchInfoError,
+    PlainResource,
+    PrefixResource,
+    Resource,
+    ResourceRoute,
+    SystemRoute,
+    UrlDispatcher,
+    UrlMappingMatchInfo,
+    View,
+)
+from .signals import Signal
+from .streams import StreamReader
+from .typedefs import Handler, Middleware
+
+__all__ = (
+    "AbstractResource",
+    "AbstractRoute",
+    "AbstractRouteDef",
+    "AbstractView",
+    "AppKey",
+    "Application",
+    "BaseRequest",
+    "BodyPartReader",
+    "CleanupContext",
+    "CleanupError",
+    "ContentCoding",
+    "DynamicResource",
+    "ETag",
+    "FileField",
+    "Handler",
+    "HttpVersion",
+    "HttpVersion10",
+    "HttpVersion11",
+    "MatchInfoError",
+    "Middleware",
+    "MultipartReader",
+    "PlainResource",
+    "PrefixResource",
+    "Request",
+    "Resource",
+    "ResourceRoute",
+    "Response",
+    "RouteDef",
+    "RouteTableDef",
+    "Signal",
+    "StreamReader",
+    "StreamResponse",
+    "SystemRoute",
+    "UrlDispatcher",
+    "UrlMappingMatchInfo",
+    "View",
+    "delete",
+    "get",
+    "head",
+    "json_response",
+    "middleware",
+    "normalize_path_middleware",
+    "options",
+    "patch",
+    "post",
+    "put",
+    "route",
+    "view",
+    *_exceptions_all,
+)
