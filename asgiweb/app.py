@@ -392,6 +392,9 @@ class Application(MutableMapping[Any, Any]):
             server_logger.debug("Request handler timed out.", exc_info=True)
             response = self._error_response(request, 504)
         except Exception as exc:
+            if request._response_started:
+                # Too late for an error page: let the server abort the response.
+                raise
             response = self._error_response(request, 500, exc)
         await self._finish(request, response)
 
@@ -425,11 +428,8 @@ class Application(MutableMapping[Any, Any]):
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            if response.prepared:
-                server_logger.exception(
-                    "Error while sending the response to %r; the response is incomplete", request
-                )
-                return
+            if request._response_started:
+                raise
             error = self._error_response(request, 500, exc)
             await error.prepare(request)
             await error.write_eof()

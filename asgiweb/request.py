@@ -101,6 +101,7 @@ class BaseRequest(MutableMapping[str, Any]):
     """
 
     POST_METHODS = POST_METHODS
+    _response_started = False  # set by the response that sends http.response.start
 
     def __init__(
         self,

@@ -443,6 +443,7 @@ class StreamResponse(MutableMapping[str, Any], HeadersMixin):
     async def _send_start(self, request: BaseRequest) -> None:
         raw_headers = encode_headers(self._headers)
         self._started = True
+        request._response_started = True
         await request._send(
             {"type": "http.response.start", "status": self._status, "headers": raw_headers}
         )

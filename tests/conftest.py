@@ -1,0 +1,90 @@
+"""Shared fixtures: an in-process client and a real uvicorn server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from asgiweb.testing import TestClient
+from asgiweb.typedefs import ASGIApp
+
+ClientFactory = Callable[..., Awaitable[TestClient]]
+
+
+@pytest.fixture
+async def client_for() -> AsyncIterator[ClientFactory]:
+    """``client = await client_for(app)``: a started TestClient, closed after the test."""
+    clients: list[TestClient] = []
+
+    async def make(app: ASGIApp, **kwargs: Any) -> TestClient:
+        client = TestClient(app, **kwargs)
+        await client.__aenter__()
+        clients.append(client)
+        return client
+
+    yield make
+    for client in reversed(clients):
+        await client.__aexit__(None, None, None)
+
+
+class LiveServer:
+    """A uvicorn server serving an app on an ephemeral loopback port."""
+
+    def __init__(self, app: ASGIApp, **config: Any) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port: int = self.sock.getsockname()[1]
+        config.setdefault("log_level", "warning")
+        config.setdefault("lifespan", "on")
+        self.server = uvicorn.Server(uvicorn.Config(app, **config))
+        self.task: asyncio.Task[None] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def start(self) -> None:
+        self.task = asyncio.create_task(self.server.serve(sockets=[self.sock]))
+        for _ in range(500):
+            if self.server.started:
+                return
+            if self.task.done():
+                self.task.result()
+                raise RuntimeError("uvicorn exited before it started")
+            await asyncio.sleep(0.01)
+        raise RuntimeError("uvicorn did not start within 5 s")
+
+    async def stop(self) -> None:
+        self.server.should_exit = True
+        if self.task is not None:
+            await asyncio.wait_for(self.task, 10)
+        self.sock.close()
+
+    def client(self, **kwargs: Any) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=self.url, timeout=5, **kwargs)
+
+
+ServerFactory = Callable[..., Awaitable[LiveServer]]
+
+
+@pytest.fixture
+async def live_server() -> AsyncIterator[ServerFactory]:
+    """``server = await live_server(app, http="h11")``: uvicorn on 127.0.0.1, stopped after."""
+    servers: list[LiveServer] = []
+
+    async def make(app: ASGIApp, **config: Any) -> LiveServer:
+        server = LiveServer(app, **config)
+        await server.start()
+        servers.append(server)
+        return server
+
+    yield make
+    for server in reversed(servers):
+        await server.stop()
