@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 import pytest
+
 from asgiweb import HttpVersion11, web
 from asgiweb.protocol import ETag
 
