@@ -18,7 +18,7 @@ from .lifespan import run_lifespan
 from .middlewares import is_new_style, middleware
 from .request import Request
 from .response import Response, StreamResponse
-from .routing import AbstractRoute, UrlDispatcher, UrlMappingMatchInfo
+from .routing import AbstractRoute, UrlDispatcher
 from .signals import FrozenList, Signal
 from .streams import ClientDisconnectedError
 from .typedefs import Handler, Middleware, Receive, Scope, Send
@@ -148,6 +148,10 @@ class Application(MutableMapping[Any, Any]):
         self._has_legacy_middlewares = False
         self._error_handler: Handler = _raise_match_error
         self._startup_done = False
+        self._fast_routing = False
+        self._has_prepare_hooks = True
+        self._has_middlewares = True
+        self._apps_tuple: tuple[Application, ...] = (self,)
         self._shutdown_done = False
         self._cleanup_done = False
 
@@ -305,6 +309,11 @@ class Application(MutableMapping[Any, Any]):
             for route in resource:
                 route._chain = self._chain_for(route.handler, (self,))
         self._error_handler = self._chain_for(_raise_match_error, (self,))
+        self._fast_routing = (
+            type(self._router) is UrlDispatcher and self._router.only_builtin_resources
+        )
+        self._has_prepare_hooks = any(app.on_response_prepare for app in self._iter_apps())
+        self._has_middlewares = any(app.middlewares for app in self._iter_apps())
 
     def _chain_for(self, handler: Handler, apps: tuple[Application, ...]) -> Handler:
         """Wrap *handler* in the new-style middlewares of *apps* (outermost first)."""
@@ -361,17 +370,29 @@ class Application(MutableMapping[Any, Any]):
     async def _handle_http(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self._frozen:
             self._freeze_on_first_request()
+        path: str | None = scope["path"]
+        if scope.get("root_path") or b"%" in (scope.get("raw_path") or b""):
+            path = None  # the request works the routing path out itself
         request = Request(
             scope,
             receive,
             send,
             client_max_size=self._client_max_size,
             client_max_fields=self._client_max_fields,
+            route_path=path,
         )
+        if not self._has_prepare_hooks:
+            request._has_prepare_hooks = False
         try:
-            match_info = await self._router.resolve(request)
-            match_info.add_app(self)
-            match_info.freeze()
+            if self._fast_routing:
+                match_info = self._router.resolve_path(request._route(), request.method)
+                match_info._apps = self._apps_tuple
+                match_info._current_app = self
+                match_info._frozen = True
+            else:
+                match_info = await self._router.resolve(request)
+                match_info.add_app(self)
+                match_info.freeze()
             request._match_info = match_info
             for name, _ in scope["headers"]:
                 if name == b"expect":
@@ -380,7 +401,18 @@ class Application(MutableMapping[Any, Any]):
                         await self._finish(request, answer)
                         return
                     break
-            response = await self._call_handler(request, match_info)
+            error = match_info.http_exception if match_info.is_error else None
+            if self._has_legacy_middlewares:
+                handler = match_info.handler if error is None else _raise_match_error
+                handler = await self._legacy_chain(handler, match_info.apps)
+            elif error is not None:
+                if not self._has_middlewares:
+                    raise error
+                handler = self._error_handler
+            else:
+                route = match_info.route
+                handler = route._chain or self._chain_for(route.handler, match_info.apps)
+            response = await handler(request)
         except HTTPException as exc:
             response = exc
         except asyncio.CancelledError:
@@ -389,6 +421,8 @@ class Application(MutableMapping[Any, Any]):
             server_logger.debug("Client disconnected while %r was handled", request)
             return
         except asyncio.TimeoutError:
+            if request._response_started:
+                raise
             server_logger.debug("Request handler timed out.", exc_info=True)
             response = self._error_response(request, 504)
         except Exception as exc:
@@ -398,30 +432,21 @@ class Application(MutableMapping[Any, Any]):
             response = self._error_response(request, 500, exc)
         await self._finish(request, response)
 
-    async def _call_handler(
-        self, request: Request, match_info: UrlMappingMatchInfo
-    ) -> StreamResponse:
-        route = match_info.route
-        if self._has_legacy_middlewares:
-            handler = (
-                match_info.handler if match_info.http_exception is None else _raise_match_error
-            )
-            handler = await self._legacy_chain(handler, match_info.apps)
-        elif match_info.http_exception is not None:
-            handler = self._error_handler
-        else:
-            handler = route._chain or self._chain_for(route.handler, match_info.apps)
-        return await handler(request)
-
     async def _finish(self, request: Request, response: Any) -> None:
-        if not isinstance(response, StreamResponse):
+        try:
+            one_go = response._sends_in_one_go
+        except AttributeError:
             server_logger.error(
                 "Web-handler should return a response instance, got %r (handler %r)",
                 response,
                 request._match_info.handler if request._match_info else None,
             )
             response = self._error_response(request, 500)
+            one_go = True
         try:
+            if one_go and not response._started and not response._eof_sent:
+                await response._send_in_one_go(request)
+                return
             if not response.prepared:
                 await response.prepare(request)
             await response.write_eof()
@@ -431,8 +456,7 @@ class Application(MutableMapping[Any, Any]):
             if request._response_started:
                 raise
             error = self._error_response(request, 500, exc)
-            await error.prepare(request)
-            await error.write_eof()
+            await error._send_in_one_go(request)
 
     def _error_response(
         self, request: Request, status: int, exc: BaseException | None = None

@@ -102,6 +102,7 @@ class BaseRequest(MutableMapping[str, Any]):
 
     POST_METHODS = POST_METHODS
     _response_started = False  # set by the response that sends http.response.start
+    _has_prepare_hooks = True  # the app clears it when no app has on_response_prepare
 
     def __init__(
         self,
@@ -114,6 +115,8 @@ class BaseRequest(MutableMapping[str, Any]):
         route_path: str | None = None,
     ) -> None:
         self._scope = scope
+        #: ``GET``, ``POST``, …
+        self.method: str = scope.get("method", "GET")
         self._receive = receive
         self._send = send
         self._state: dict[str, Any] = {}
@@ -131,11 +134,6 @@ class BaseRequest(MutableMapping[str, Any]):
         """The ASGI connection scope this request was built from."""
         return self._scope
 
-    @reify
-    def method(self) -> str:
-        """``GET``, ``POST``, …"""
-        method: str = self._scope.get("method", "GET")
-        return method
 
     @reify
     def version(self) -> HttpVersion:
@@ -273,10 +271,17 @@ class BaseRequest(MutableMapping[str, Any]):
     def charset(self) -> str | None:
         return self._content_type_parts[1].get("charset")
 
+    def _raw_header(self, name: bytes) -> bytes | None:
+        """The first value of a header, straight from the scope (*name* in lower case)."""
+        for key, value in self._scope["headers"]:
+            if key == name:
+                return value  # type: ignore[no-any-return]
+        return None
+
     @reify
     def content_length(self) -> int | None:
         """``Content-Length`` as an int, ``None`` when absent."""
-        value = self.headers.get("Content-Length")
+        value = self._raw_header(b"content-length")
         if value is None:
             return None
         if not value.isdigit():
@@ -371,11 +376,10 @@ class BaseRequest(MutableMapping[str, Any]):
         """Whether the request carries a body at all."""
         if self._scope["type"] in _NO_BODY_SCOPE_TYPES:
             return False
-        headers = self.headers
-        length = headers.get("Content-Length")
+        length = self.content_length
         if length is not None:
-            return length != "0"
-        if "Transfer-Encoding" in headers:
+            return length != 0
+        if self._raw_header(b"transfer-encoding") is not None:
             return True
         # HTTP/2 and HTTP/3 may stream a body without announcing its length.
         return self.version.major >= 2 and self.method not in ("GET", "HEAD", "OPTIONS")
@@ -595,6 +599,7 @@ class BaseRequest(MutableMapping[str, Any]):
             {k: v for k, v in self.__dict__.items() if not self._is_cached_attribute(k)}
         )
         new._scope = scope
+        new.method = scope.get("method", "GET")
         new._state = self._state.copy()
         if client_max_size is not None:
             new._client_max_size = client_max_size

@@ -12,8 +12,9 @@ from collections.abc import Callable, Iterator, MutableMapping
 from http.cookies import Morsel, SimpleCookie
 from typing import TYPE_CHECKING, Any
 
-from multidict import CIMultiDict
+from multidict import CIMultiDict, CIMultiDictProxy
 
+from . import hdrs
 from .protocol import (
     ETAG_ANY,
     REASON_PHRASES,
@@ -65,7 +66,7 @@ class HeadersMixin:
     _ctype: tuple[str, dict[str, str]] = ("application/octet-stream", {})
 
     def _parsed_content_type(self) -> tuple[str, dict[str, str]]:
-        raw = self._headers.get("Content-Type")
+        raw = self._headers.get(hdrs.CONTENT_TYPE)
         if raw is None:
             return "application/octet-stream", {}
         if raw != self._ctype_raw:
@@ -86,7 +87,7 @@ class HeadersMixin:
     @property
     def content_length(self) -> int | None:
         """``Content-Length`` as an int, ``None`` when absent."""
-        value = self._headers.get("Content-Length")
+        value = self._headers.get(hdrs.CONTENT_LENGTH)
         return int(value) if value is not None else None
 
 
@@ -100,6 +101,7 @@ class StreamResponse(MutableMapping[str, Any], HeadersMixin):
     """
 
     __http_exception__ = False
+    _sends_in_one_go = False  # Response sets it: prepare + write_eof as two messages
     _length_check = True
     _body: bytes | bytearray | memoryview | None = None
     _keep_alive: bool | None = None
@@ -114,6 +116,7 @@ class StreamResponse(MutableMapping[str, Any], HeadersMixin):
     _must_be_empty_body = False
     _body_length = 0
     _cookies: SimpleCookie | None = None
+    _reason: str | None
 
     def __init__(
         self,
@@ -139,7 +142,10 @@ class StreamResponse(MutableMapping[str, Any], HeadersMixin):
 
     @property
     def reason(self) -> str:
-        return self._reason
+        reason = self._reason
+        if reason is None:
+            reason = self._reason = REASON_PHRASES.get(self._status, "")
+        return reason
 
     def set_status(self, status: int, reason: str | None = None) -> None:
         """Change the status (and reason) before the response is prepared."""
@@ -150,12 +156,10 @@ class StreamResponse(MutableMapping[str, Any], HeadersMixin):
         self._set_status(status, reason)
 
     def _set_status(self, status: int, reason: str | None) -> None:
-        self._status = int(status)
-        if reason is None:
-            reason = REASON_PHRASES.get(self._status, "")
-        elif "\r" in reason or "\n" in reason:
+        self._status = status if type(status) is int else int(status)
+        if reason is not None and ("\r" in reason or "\n" in reason):
             raise ValueError("Reason cannot contain \\r or \\n")
-        self._reason = reason
+        self._reason = reason  # None: the standard phrase, looked up when asked for
 
     @property
     def keep_alive(self) -> bool | None:
@@ -180,7 +184,7 @@ class StreamResponse(MutableMapping[str, Any], HeadersMixin):
 
     def enable_chunked_encoding(self, chunk_size: int | None = None) -> None:
         """Send the body without ``Content-Length`` (the server frames it in chunks)."""
-        if "Content-Length" in self._headers:
+        if hdrs.CONTENT_LENGTH in self._headers:
             raise RuntimeError("You can't enable chunked encoding when a content length is set")
         self._chunked = True
 
@@ -287,12 +291,12 @@ class StreamResponse(MutableMapping[str, Any], HeadersMixin):
     @content_length.setter
     def content_length(self, value: int | None) -> None:
         if value is None:
-            self._headers.pop("Content-Length", None)
+            self._headers.pop(hdrs.CONTENT_LENGTH, None)
             return
         value = int(value)
         if self._chunked:
             raise RuntimeError("You can't set content length when chunked encoding is enable")
-        self._headers["Content-Length"] = str(value)
+        self._headers[hdrs.CONTENT_LENGTH] = str(value)
 
     @property
     def content_type(self) -> str:
@@ -325,27 +329,27 @@ class StreamResponse(MutableMapping[str, Any], HeadersMixin):
     def _set_content_type(self, ctype: str, params: dict[str, str]) -> None:
         if params:
             ctype = ctype + "; " + "; ".join(f"{k}={v}" for k, v in params.items())
-        self._headers["Content-Type"] = ctype
+        self._headers[hdrs.CONTENT_TYPE] = ctype
 
     @property
     def last_modified(self) -> datetime.datetime | None:
         """``Last-Modified`` as an aware datetime; set it from a datetime, timestamp or str."""
-        return parse_http_date(self._headers.get("Last-Modified"))
+        return parse_http_date(self._headers.get(hdrs.LAST_MODIFIED))
 
     @last_modified.setter
     def last_modified(self, value: int | float | datetime.datetime | str | None) -> None:
         if value is None:
-            self._headers.pop("Last-Modified", None)
+            self._headers.pop(hdrs.LAST_MODIFIED, None)
         elif isinstance(value, (int, float)):
-            self._headers["Last-Modified"] = time.strftime(
+            self._headers[hdrs.LAST_MODIFIED] = time.strftime(
                 "%a, %d %b %Y %H:%M:%S GMT", time.gmtime(math.ceil(value))
             )
         elif isinstance(value, datetime.datetime):
-            self._headers["Last-Modified"] = time.strftime(
+            self._headers[hdrs.LAST_MODIFIED] = time.strftime(
                 "%a, %d %b %Y %H:%M:%S GMT", value.utctimetuple()
             )
         elif isinstance(value, str):
-            self._headers["Last-Modified"] = value
+            self._headers[hdrs.LAST_MODIFIED] = value
         else:
             raise TypeError(
                 f"Unsupported type for last_modified: {type(value).__name__}; "
@@ -355,7 +359,7 @@ class StreamResponse(MutableMapping[str, Any], HeadersMixin):
     @property
     def etag(self) -> ETag | None:
         """``ETag`` as an :class:`ETag`; set it from a str or an ETag."""
-        raw = self._headers.get("ETag")
+        raw = self._headers.get(hdrs.ETAG)
         if raw is None:
             return None
         if raw == ETAG_ANY:
@@ -369,17 +373,17 @@ class StreamResponse(MutableMapping[str, Any], HeadersMixin):
     @etag.setter
     def etag(self, value: ETag | str | None) -> None:
         if value is None:
-            self._headers.pop("ETag", None)
+            self._headers.pop(hdrs.ETAG, None)
         elif (isinstance(value, str) and value == ETAG_ANY) or (
             isinstance(value, ETag) and value.value == ETAG_ANY
         ):
-            self._headers["ETag"] = ETAG_ANY
+            self._headers[hdrs.ETAG] = ETAG_ANY
         elif isinstance(value, str):
             validate_etag_value(value)
-            self._headers["ETag"] = f'"{value}"'
+            self._headers[hdrs.ETAG] = f'"{value}"'
         elif isinstance(value, ETag):
             validate_etag_value(value.value)
-            self._headers["ETag"] = f'{"W/" if value.is_weak else ""}"{value.value}"'
+            self._headers[hdrs.ETAG] = f'{"W/" if value.is_weak else ""}"{value.value}"'
         else:
             raise ValueError(
                 f"Unsupported etag type: {type(value)}. etag must be str, ETag or None"
@@ -397,7 +401,8 @@ class StreamResponse(MutableMapping[str, Any], HeadersMixin):
         self._req = request
         self._must_be_empty_body = must_be_empty_body(request.method, self._status)
         self._prepare_headers(request)
-        await request._prepare_hook(self)
+        if request._has_prepare_hooks:
+            await request._prepare_hook(self)
         await self._send_start(request)
 
     def _prepare_headers(self, request: BaseRequest) -> None:
@@ -405,7 +410,7 @@ class StreamResponse(MutableMapping[str, Any], HeadersMixin):
         if self._cookies:
             partitioned = self.__dict__.get("_partitioned_names", ())
             for name, morsel in self._cookies.items():
-                headers.add("Set-Cookie", _cookie_header(morsel, name in partitioned))
+                headers.add(hdrs.SET_COOKIE, _cookie_header(morsel, name in partitioned))
         if self._compression:
             self._start_compression(request)
         if self._chunked and request.version != HttpVersion11:
@@ -414,19 +419,19 @@ class StreamResponse(MutableMapping[str, Any], HeadersMixin):
                 f"HTTP/{request.version.major}.{request.version.minor}"
             )
         if self._must_be_empty_body:
-            if "Content-Length" in headers and should_remove_content_length(
+            if hdrs.CONTENT_LENGTH in headers and should_remove_content_length(
                 request.method, self._status
             ):
-                del headers["Content-Length"]
+                del headers[hdrs.CONTENT_LENGTH]
         elif self._length_check and self.content_length != 0:
-            headers.setdefault("Content-Type", "application/octet-stream")
-        if self._keep_alive is False and "Connection" not in headers:
-            headers["Connection"] = "close"
+            headers.setdefault(hdrs.CONTENT_TYPE, "application/octet-stream")
+        if self._keep_alive is False and hdrs.CONNECTION not in headers:
+            headers[hdrs.CONNECTION] = "close"
 
     def _start_compression(self, request: BaseRequest) -> None:
         coding = self._compression_force
         if coding is None:
-            accept = request.headers.get("Accept-Encoding", "").lower()
+            accept = request.headers.get(hdrs.ACCEPT_ENCODING, "").lower()
             for value, candidate in _CONTENT_CODINGS.items():
                 if value in accept:
                     coding = candidate
@@ -436,8 +441,8 @@ class StreamResponse(MutableMapping[str, Any], HeadersMixin):
         self._apply_compression(coding)
 
     def _apply_compression(self, coding: ContentCoding) -> None:
-        self._headers["Content-Encoding"] = coding.value
-        self._headers.popall("Content-Length", None)
+        self._headers[hdrs.CONTENT_ENCODING] = coding.value
+        self._headers.popall(hdrs.CONTENT_LENGTH, None)
         self._compressor = _compressor(coding, self._compression_strategy)
 
     async def _send_start(self, request: BaseRequest) -> None:
@@ -527,6 +532,9 @@ def _cookie_header(morsel: Morsel[str], partitioned: bool) -> str:
     return value + "; Partitioned" if partitioned else value
 
 
+_TEXT_PLAIN_UTF8 = CIMultiDictProxy(CIMultiDict({hdrs.CONTENT_TYPE: "text/plain; charset=utf-8"}))
+
+
 class Response(StreamResponse):
     """A response with its whole body in memory, sent in exactly two ASGI messages.
 
@@ -547,13 +555,31 @@ class Response(StreamResponse):
         content_type: str | None = None,
         charset: str | None = None,
     ) -> None:
+        if (
+            text is not None
+            and body is None
+            and headers is None
+            and content_type is None
+            and charset is None
+            and type(text) is str
+        ):
+            # the common case: web.Response(text="...")
+            self._state = {}
+            self._headers = _TEXT_PLAIN_UTF8.copy()
+            self._body = text.encode()
+            self._status = status if type(status) is int else int(status)
+            if reason is not None:
+                self._set_status(self._status, reason)
+            else:
+                self._reason = None
+            return
         if body is not None and text is not None:
             raise ValueError("body and text are not allowed together")
         real_headers: CIMultiDict[str] = CIMultiDict() if headers is None else CIMultiDict(headers)
         if content_type is not None and "charset" in content_type:
             raise ValueError("charset must not be in content_type argument")
         if text is not None:
-            if "Content-Type" in real_headers:
+            if hdrs.CONTENT_TYPE in real_headers:
                 if content_type or charset:
                     raise ValueError(
                         "passing both Content-Type header and content_type or charset "
@@ -562,12 +588,12 @@ class Response(StreamResponse):
             else:
                 if not isinstance(text, str):
                     raise TypeError(f"text argument must be str ({type(text)!r})")
-                real_headers["Content-Type"] = (
+                real_headers[hdrs.CONTENT_TYPE] = (
                     (content_type or "text/plain") + "; charset=" + (charset or "utf-8")
                 )
                 body = text.encode(charset or "utf-8")
                 text = None
-        elif "Content-Type" in real_headers:
+        elif hdrs.CONTENT_TYPE in real_headers:
             if content_type is not None or charset is not None:
                 raise ValueError(
                     "passing both Content-Type header and content_type or charset "
@@ -576,7 +602,7 @@ class Response(StreamResponse):
         elif content_type is not None:
             if charset is not None:
                 content_type += "; charset=" + charset
-            real_headers["Content-Type"] = content_type
+            real_headers[hdrs.CONTENT_TYPE] = content_type
         self._state = {}
         self._headers = real_headers
         self._set_status(status, reason)
@@ -597,7 +623,7 @@ class Response(StreamResponse):
             self._body = body.tobytes()
         elif isinstance(body, str):
             self._body = body.encode("utf-8")
-            self._headers.setdefault("Content-Type", "text/plain; charset=utf-8")
+            self._headers.setdefault(hdrs.CONTENT_TYPE, "text/plain; charset=utf-8")
         else:
             raise ValueError(f"Unsupported body type {type(body)!r}")
         self._compressed_body = None
@@ -623,8 +649,8 @@ class Response(StreamResponse):
     def content_length(self) -> int | None:
         if self._chunked:
             return None
-        if "Content-Length" in self._headers:
-            return int(self._headers["Content-Length"])
+        if hdrs.CONTENT_LENGTH in self._headers:
+            return int(self._headers[hdrs.CONTENT_LENGTH])
         if self._compressed_body is not None:
             return len(self._compressed_body)
         if self._body is not None:
@@ -637,13 +663,13 @@ class Response(StreamResponse):
 
     def _prepare_headers(self, request: BaseRequest) -> None:
         headers = self._headers
-        if "Content-Length" in headers:
+        if hdrs.CONTENT_LENGTH in headers:
             if should_remove_content_length(request.method, self._status):
-                del headers["Content-Length"]
+                del headers[hdrs.CONTENT_LENGTH]
         elif not self._chunked:
             length = len(self._body) if self._body else 0
             if length or (self._status != 304 and request.method != "HEAD"):
-                headers["Content-Length"] = str(length)
+                headers[hdrs.CONTENT_LENGTH] = str(length)
         super()._prepare_headers(request)
 
     def _apply_compression(self, coding: ContentCoding) -> None:
@@ -652,8 +678,64 @@ class Response(StreamResponse):
             return
         compressor = _compressor(coding, self._compression_strategy)
         self._compressed_body = compressor.compress(self._body or b"") + compressor.flush()
-        self._headers["Content-Encoding"] = coding.value
-        self._headers["Content-Length"] = str(len(self._compressed_body))
+        self._headers[hdrs.CONTENT_ENCODING] = coding.value
+        self._headers[hdrs.CONTENT_LENGTH] = str(len(self._compressed_body))
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # A subclass that changes how it is prepared or written takes the general path.
+        cls._sends_in_one_go = (
+            cls.prepare is StreamResponse.prepare
+            and cls._start is StreamResponse._start
+            and cls.write_eof is Response.write_eof
+            and cls._send_start is StreamResponse._send_start
+        )
+
+    _sends_in_one_go = True
+
+    async def _send_in_one_go(self, request: BaseRequest) -> None:
+        """``prepare()`` then ``write_eof()``, as exactly two ASGI messages."""
+        self._req = request
+        status = self._status
+        headers = self._headers
+        if (
+            200 <= status < 300
+            and status != 204
+            and self._cookies is None
+            and not self._compression
+            and not self._chunked
+            and self._keep_alive is None
+            and request.method != "HEAD"
+            and hdrs.CONTENT_LENGTH not in headers
+        ):
+            # the common case, without the general path's checks
+            body: Any = self._body or b""
+            headers[hdrs.CONTENT_LENGTH] = str(len(body))
+            if body and hdrs.CONTENT_TYPE not in headers:
+                headers[hdrs.CONTENT_TYPE] = "application/octet-stream"
+        else:
+            body = None
+            self._must_be_empty_body = must_be_empty_body(request.method, status)
+            self._prepare_headers(request)
+        if request._has_prepare_hooks:
+            await request._prepare_hook(self)
+        raw_headers = encode_headers(headers)
+        self._started = True
+        request._response_started = True
+        send = request._send
+        await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+        if body is None:
+            if self._must_be_empty_body:
+                body = b""
+            elif self._compressed_body is not None:
+                body = self._compressed_body
+            else:
+                body = self._body or b""
+                if self._compressor is not None:
+                    body = self._compressor.compress(body) + self._compressor.flush()
+        self._body_length = len(body)
+        self._eof_sent = True
+        await send({"type": "http.response.body", "body": body, "more_body": False})
 
     async def write_eof(self, data: bytes = b"") -> None:
         if self._eof_sent:

@@ -53,7 +53,7 @@ METH_ALL: Final = frozenset(
     {"CONNECT", "HEAD", "GET", "DELETE", "OPTIONS", "PATCH", "POST", "PUT", "TRACE"}
 )
 ROUTE_RE: Final = re.compile(r"(\{[_a-zA-Z][^{}]*(?:\{[^{}]*\}[^{}]*)*\})")
-_EMPTY: Final[frozenset[str]] = frozenset()
+_NO_METHODS: Final[set[str]] = set()  # shared and never mutated
 
 
 async def _default_expect_handler(request: Request) -> None:
@@ -214,11 +214,12 @@ class UrlMappingMatchInfo(dict[str, str]):
     """What the router found: path variables (this is a dict of them), the route, the apps."""
 
     __slots__ = ("_apps", "_current_app", "_frozen", "_route")
+    is_error = False  # True for MatchInfoError (a 404 or 405)
 
     def __init__(self, match_dict: dict[str, str], route: AbstractRoute) -> None:
         super().__init__(match_dict)
         self._route = route
-        self._apps: list[Application] = []
+        self._apps: tuple[Application, ...] = ()
         self._current_app: Application | None = None
         self._frozen = False
 
@@ -244,14 +245,14 @@ class UrlMappingMatchInfo(dict[str, str]):
     @property
     def apps(self) -> tuple[Application, ...]:
         """The applications the route sits in, outermost first."""
-        return tuple(self._apps)
+        return self._apps
 
     def add_app(self, app: Application) -> None:
         if self._frozen:
             raise RuntimeError("Cannot change apps stack after .freeze() call")
         if self._current_app is None:
             self._current_app = app
-        self._apps.insert(0, app)
+        self._apps = (app, *self._apps)
 
     @property
     def current_app(self) -> Application:
@@ -308,6 +309,7 @@ class MatchInfoError(UrlMappingMatchInfo):
     """The match info of a request no route accepted."""
 
     __slots__ = ("_exception",)
+    is_error = True
 
     def __init__(self, http_exception: HTTPException) -> None:
         self._exception = http_exception
@@ -397,7 +399,7 @@ class Resource(AbstractResource):
     def _resolve(self, path: str, method: str) -> ResolveResult:
         match_dict = self._match(path)
         if match_dict is None:
-            return None, set()
+            return None, _NO_METHODS
         route = self._routes.get(method, self._any_route)
         if route is not None:
             return UrlMappingMatchInfo(match_dict, route), self._allowed_methods
@@ -652,6 +654,34 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
         self._frozen = False
 
     # resolution
+
+    @property
+    def only_builtin_resources(self) -> bool:
+        """True when every resource is a plain or dynamic one (resolution needs no await)."""
+        return not self._unindexed and all(
+            builtin for entries in self._index.values() for _, builtin in entries
+        )
+
+    def resolve_path(self, path: str, method: str) -> UrlMappingMatchInfo:
+        """Resolve without awaiting; valid only when :attr:`only_builtin_resources`."""
+        allowed: set[str] | None = None
+        index = self._index
+        part = path
+        while True:
+            candidates = index.get(part)
+            if candidates is not None:
+                for resource, _ in candidates:
+                    match_info, methods = resource._resolve(path, method)  # type: ignore[attr-defined]
+                    if match_info is not None:
+                        return match_info  # type: ignore[no-any-return]
+                    if methods:
+                        allowed = set(methods) if allowed is None else allowed | methods
+            if part == "/" or not part:
+                break
+            part = part.rpartition("/")[0] or "/"
+        if allowed:
+            return MatchInfoError(HTTPMethodNotAllowed(method, allowed))
+        return MatchInfoError(HTTPNotFound())
 
     async def resolve(self, request: Request) -> UrlMappingMatchInfo:
         """Find the route for *request*; a :class:`MatchInfoError` for 404/405."""

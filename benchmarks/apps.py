@@ -1,0 +1,325 @@
+"""The same small application written for each framework that is benchmarked.
+
+Every app answers the same requests with the same bytes:
+
+- ``GET /plaintext``            -> ``Hello, World!`` (text/plain)
+- ``GET /json``                 -> ``{"message": "Hello, World!"}``
+- ``GET /route{i}/{id}``        -> the id, for i in 0..N-1 (the case hits the last)
+- ``POST /echo``                -> the request body (application/octet-stream)
+
+``build(name, middlewares=5)`` returns the same app wrapped in five
+pass-through middlewares written the way each framework recommends.
+"""
+
+# No "from __future__ import annotations": BlackSheep and Litestar read the
+# handlers' annotations at run time.
+import json
+from collections.abc import Callable
+from typing import Any
+
+ROUTES = 100
+PLAINTEXT = b"Hello, World!"
+MESSAGE = {"message": "Hello, World!"}
+
+Builder = Callable[[int, int], Any]
+
+
+def raw_asgi(middlewares: int = 0, routes: int = ROUTES) -> Any:
+    """Hand-written ASGI: the floor every framework is measured against."""
+    text_headers = [(b"content-type", b"text/plain; charset=utf-8")]
+    json_headers = [(b"content-type", b"application/json")]
+
+    async def respond(send: Any, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [*headers, (b"content-length", str(len(body)).encode())],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                await send({"type": message["type"] + ".complete"})
+                if message["type"] == "lifespan.shutdown":
+                    return
+        path = scope["path"]
+        if path == "/plaintext":
+            await respond(send, PLAINTEXT, text_headers)
+        elif path == "/json":
+            await respond(send, json.dumps(MESSAGE).encode(), json_headers)
+        elif path == "/echo":
+            body = b""
+            more = True
+            while more:
+                message = await receive()
+                body += message.get("body", b"")
+                more = message.get("more_body", False)
+            await respond(send, body, [(b"content-type", b"application/octet-stream")])
+        elif path.startswith("/route"):
+            _, route, ident = path.split("/", 2)
+            await respond(send, ident.encode(), text_headers)
+        else:
+            await respond(send, b"Not Found", text_headers)
+
+    for _ in range(middlewares):
+        app = _raw_passthrough(app)
+    return app
+
+
+def _raw_passthrough(inner: Any) -> Any:
+    async def middleware(scope: Any, receive: Any, send: Any) -> None:
+        await inner(scope, receive, send)
+
+    return middleware
+
+
+def asgiweb_app(middlewares: int = 0, routes: int = ROUTES) -> Any:
+    from asgiweb import web
+
+    async def plaintext(request: web.Request) -> web.Response:
+        return web.Response(text="Hello, World!")
+
+    async def as_json(request: web.Request) -> web.Response:
+        return web.json_response(MESSAGE)
+
+    async def dynamic(request: web.Request) -> web.Response:
+        return web.Response(text=request.match_info["id"])
+
+    async def echo(request: web.Request) -> web.Response:
+        return web.Response(body=await request.read(), content_type="application/octet-stream")
+
+    @web.middleware
+    async def passthrough(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+        return await handler(request)
+
+    app = web.Application(middlewares=[passthrough] * middlewares)
+    app.router.add_get("/plaintext", plaintext)
+    app.router.add_get("/json", as_json)
+    app.router.add_post("/echo", echo)
+    for i in range(routes):
+        app.router.add_get(f"/route{i}/{{id}}", dynamic)
+    return app
+
+
+def starlette_app(middlewares: int = 0, routes: int = ROUTES) -> Any:
+    from starlette.applications import Starlette
+    from starlette.middleware import Middleware
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse, PlainTextResponse, Response
+    from starlette.routing import Route
+
+    async def plaintext(request: Request) -> Response:
+        return PlainTextResponse("Hello, World!")
+
+    async def as_json(request: Request) -> Response:
+        return JSONResponse(MESSAGE)
+
+    async def dynamic(request: Request) -> Response:
+        return PlainTextResponse(request.path_params["id"])
+
+    async def echo(request: Request) -> Response:
+        return Response(await request.body(), media_type="application/octet-stream")
+
+    table = [
+        Route("/plaintext", plaintext),
+        Route("/json", as_json),
+        Route("/echo", echo, methods=["POST"]),
+        *(Route(f"/route{i}/{{id}}", dynamic) for i in range(routes)),
+    ]
+    stack = [Middleware(_StarlettePassthrough) for _ in range(middlewares)]
+    return Starlette(routes=table, middleware=stack)
+
+
+class _StarlettePassthrough:
+    """Starlette's recommended form: a pure ASGI middleware class."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
+
+
+def fastapi_app(middlewares: int = 0, routes: int = ROUTES) -> Any:
+    from fastapi import FastAPI, Request
+    from fastapi.responses import PlainTextResponse, Response
+
+    app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+
+    @app.get("/plaintext", response_class=PlainTextResponse)
+    async def plaintext() -> str:
+        return "Hello, World!"
+
+    @app.get("/json")
+    async def as_json() -> dict[str, str]:
+        return MESSAGE
+
+    @app.post("/echo")
+    async def echo(request: Request) -> Response:
+        return Response(await request.body(), media_type="application/octet-stream")
+
+    async def dynamic(id: str) -> PlainTextResponse:  # noqa: A002 - the path parameter
+        return PlainTextResponse(id)
+
+    for i in range(routes):
+        app.add_api_route(f"/route{i}/{{id}}", dynamic, methods=["GET"])
+    for _ in range(middlewares):
+        app.add_middleware(_StarlettePassthrough)
+    return app
+
+
+def blacksheep_app(middlewares: int = 0, routes: int = ROUTES) -> Any:
+    from blacksheep import Application, Content, Request, Response, json, text
+
+    app = Application(show_error_details=False)
+    get = app.router.get
+
+    @get("/plaintext")
+    async def plaintext() -> Response:
+        return text("Hello, World!")
+
+    @get("/json")
+    async def as_json() -> Response:
+        return json(MESSAGE)
+
+    @app.router.post("/echo")
+    async def echo(request: Request) -> Response:
+        body = await request.read() or b""
+        return Response(200, content=Content(b"application/octet-stream", body))
+
+    async def dynamic(id: str) -> Response:  # noqa: A002 - the path parameter
+        return text(id)
+
+    for i in range(routes):
+        app.router.add_get(f"/route{i}/{{id}}", dynamic)
+
+    async def passthrough(request: Request, handler: Any) -> Response:
+        return await handler(request)
+
+    for _ in range(middlewares):
+        app.middlewares.append(passthrough)
+    return app
+
+
+def falcon_app(middlewares: int = 0, routes: int = ROUTES) -> Any:
+    import falcon
+    import falcon.asgi
+
+    class Plaintext:
+        async def on_get(self, req: Any, resp: Any) -> None:
+            resp.content_type = falcon.MEDIA_TEXT
+            resp.text = "Hello, World!"
+
+    class Json:
+        async def on_get(self, req: Any, resp: Any) -> None:
+            resp.media = MESSAGE
+
+    class Echo:
+        async def on_post(self, req: Any, resp: Any) -> None:
+            resp.content_type = "application/octet-stream"
+            resp.data = await req.stream.read()
+
+    class Dynamic:
+        async def on_get(self, req: Any, resp: Any, id: str) -> None:  # noqa: A002
+            resp.content_type = falcon.MEDIA_TEXT
+            resp.text = id
+
+    class Passthrough:
+        async def process_request(self, req: Any, resp: Any) -> None:
+            pass
+
+    app = falcon.asgi.App(middleware=[Passthrough() for _ in range(middlewares)])
+    app.add_route("/plaintext", Plaintext())
+    app.add_route("/json", Json())
+    app.add_route("/echo", Echo())
+    dynamic = Dynamic()
+    for i in range(routes):
+        app.add_route(f"/route{i}/{{id}}", dynamic)
+    return app
+
+
+def litestar_app(middlewares: int = 0, routes: int = ROUTES) -> Any:
+    from litestar import Litestar, MediaType, Request, Response, get, post
+
+    @get("/plaintext", media_type=MediaType.TEXT)
+    async def plaintext() -> str:
+        return "Hello, World!"
+
+    @get("/json")
+    async def as_json() -> dict[str, str]:
+        return MESSAGE
+
+    @post("/echo", status_code=200)
+    async def echo(request: Request[Any, Any, Any]) -> Response[bytes]:
+        return Response(await request.body(), media_type="application/octet-stream")
+
+    def make_dynamic(i: int) -> Any:
+        @get(f"/route{i}/{{id:str}}", media_type=MediaType.TEXT, name=f"route{i}")
+        async def dynamic(id: str) -> str:  # noqa: A002 - the path parameter
+            return id
+
+        return dynamic
+
+    def passthrough(app: Any) -> Any:
+        async def middleware(scope: Any, receive: Any, send: Any) -> None:
+            await app(scope, receive, send)
+
+        return middleware
+
+    return Litestar(
+        route_handlers=[plaintext, as_json, echo, *(make_dynamic(i) for i in range(routes))],
+        middleware=[passthrough] * middlewares,
+        openapi_config=None,
+        debug=False,
+    )
+
+
+def aiohttp_app(middlewares: int = 0, routes: int = ROUTES) -> Any:
+    """aiohttp on its own server (end-to-end only: it is not an ASGI app)."""
+    from aiohttp import web
+
+    async def plaintext(request: web.Request) -> web.Response:
+        return web.Response(text="Hello, World!")
+
+    async def as_json(request: web.Request) -> web.Response:
+        return web.json_response(MESSAGE)
+
+    async def dynamic(request: web.Request) -> web.Response:
+        return web.Response(text=request.match_info["id"])
+
+    async def echo(request: web.Request) -> web.Response:
+        return web.Response(body=await request.read(), content_type="application/octet-stream")
+
+    @web.middleware
+    async def passthrough(request: web.Request, handler: Any) -> web.StreamResponse:
+        return await handler(request)  # type: ignore[no-any-return]
+
+    app = web.Application(middlewares=[passthrough] * middlewares)
+    app.router.add_get("/plaintext", plaintext)
+    app.router.add_get("/json", as_json)
+    app.router.add_post("/echo", echo)
+    for i in range(routes):
+        app.router.add_get(f"/route{i}/{{id}}", dynamic)
+    return app
+
+
+ASGI_FRAMEWORKS: dict[str, Builder] = {
+    "raw ASGI": raw_asgi,
+    "asgiweb": asgiweb_app,
+    "Starlette": starlette_app,
+    "BlackSheep": blacksheep_app,
+    "Falcon": falcon_app,
+    "FastAPI": fastapi_app,
+    "Litestar": litestar_app,
+}
+
+
+def build(name: str, middlewares: int = 0, routes: int = ROUTES) -> Any:
+    """The app of framework *name* (a key of ``ASGI_FRAMEWORKS`` or ``"aiohttp"``)."""
+    if name == "aiohttp":
+        return aiohttp_app(middlewares, routes)
+    return ASGI_FRAMEWORKS[name](middlewares, routes)
