@@ -385,7 +385,9 @@ class Application(MutableMapping[Any, Any]):
             request._has_prepare_hooks = False
         try:
             if self._fast_routing:
-                match_info = self._router.resolve_path(request._route(), request.method)
+                match_info = self._router.resolve_path(
+                    path if path is not None else request._route(), request.method
+                )
                 match_info._apps = self._apps_tuple
                 match_info._current_app = self
                 match_info._frozen = True

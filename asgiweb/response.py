@@ -573,6 +573,25 @@ class Response(StreamResponse):
             else:
                 self._reason = None
             return
+        if (
+            text is None
+            and headers is None
+            and charset is None
+            and (type(body) is bytes or body is None)
+            and (content_type is None or "charset" not in content_type)
+        ):
+            # web.Response(body=b"...", content_type="...") or an empty response
+            self._state = {}
+            self._headers = CIMultiDict()
+            if content_type is not None:
+                self._headers[hdrs.CONTENT_TYPE] = content_type
+            self._body = body
+            self._status = status if type(status) is int else int(status)
+            if reason is not None:
+                self._set_status(self._status, reason)
+            else:
+                self._reason = None
+            return
         if body is not None and text is not None:
             raise ValueError("body and text are not allowed together")
         real_headers: CIMultiDict[str] = CIMultiDict() if headers is None else CIMultiDict(headers)

@@ -500,6 +500,8 @@ class DynamicResource(Resource):
         match = self._pattern.fullmatch(path)
         if match is None:
             return None
+        if "%" not in path:
+            return match.groupdict()
         return {key: _unquote_path_safe(value) for key, value in match.groupdict().items()}
 
     def raw_match(self, path: str) -> bool:
