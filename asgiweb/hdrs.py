@@ -20,7 +20,19 @@ METH_PATCH: Final[str] = "PATCH"
 METH_POST: Final[str] = "POST"
 METH_PUT: Final[str] = "PUT"
 METH_TRACE: Final[str] = "TRACE"
-METH_ALL: Final[frozenset[str]] = frozenset({METH_CONNECT, METH_DELETE, METH_GET, METH_HEAD, METH_OPTIONS, METH_PATCH, METH_POST, METH_PUT, METH_TRACE})
+METH_ALL: Final[frozenset[str]] = frozenset(
+    {
+        METH_CONNECT,
+        METH_DELETE,
+        METH_GET,
+        METH_HEAD,
+        METH_OPTIONS,
+        METH_PATCH,
+        METH_POST,
+        METH_PUT,
+        METH_TRACE,
+    }
+)
 
 ACCEPT: Final[istr] = istr("Accept")
 ACCEPT_CH: Final[istr] = istr("Accept-CH")

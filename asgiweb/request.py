@@ -134,7 +134,6 @@ class BaseRequest(MutableMapping[str, Any]):
         """The ASGI connection scope this request was built from."""
         return self._scope
 
-
     @reify
     def version(self) -> HttpVersion:
         """The HTTP version as ``HttpVersion(1, 1)``."""

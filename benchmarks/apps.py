@@ -60,7 +60,7 @@ def raw_asgi(middlewares: int = 0, routes: int = ROUTES) -> Any:
                 more = message.get("more_body", False)
             await respond(send, body, [(b"content-type", b"application/octet-stream")])
         elif path.startswith("/route"):
-            _, route, ident = path.split("/", 2)
+            ident = path.split("/", 2)[2]
             await respond(send, ident.encode(), text_headers)
         else:
             await respond(send, b"Not Found", text_headers)
@@ -162,7 +162,7 @@ def fastapi_app(middlewares: int = 0, routes: int = ROUTES) -> Any:
     async def echo(request: Request) -> Response:
         return Response(await request.body(), media_type="application/octet-stream")
 
-    async def dynamic(id: str) -> PlainTextResponse:  # noqa: A002 - the path parameter
+    async def dynamic(id: str) -> PlainTextResponse:
         return PlainTextResponse(id)
 
     for i in range(routes):
@@ -191,7 +191,7 @@ def blacksheep_app(middlewares: int = 0, routes: int = ROUTES) -> Any:
         body = await request.read() or b""
         return Response(200, content=Content(b"application/octet-stream", body))
 
-    async def dynamic(id: str) -> Response:  # noqa: A002 - the path parameter
+    async def dynamic(id: str) -> Response:
         return text(id)
 
     for i in range(routes):
@@ -224,7 +224,7 @@ def falcon_app(middlewares: int = 0, routes: int = ROUTES) -> Any:
             resp.data = await req.stream.read()
 
     class Dynamic:
-        async def on_get(self, req: Any, resp: Any, id: str) -> None:  # noqa: A002
+        async def on_get(self, req: Any, resp: Any, id: str) -> None:
             resp.content_type = falcon.MEDIA_TEXT
             resp.text = id
 
@@ -259,7 +259,7 @@ def litestar_app(middlewares: int = 0, routes: int = ROUTES) -> Any:
 
     def make_dynamic(i: int) -> Any:
         @get(f"/route{i}/{{id:str}}", media_type=MediaType.TEXT, name=f"route{i}")
-        async def dynamic(id: str) -> str:  # noqa: A002 - the path parameter
+        async def dynamic(id: str) -> str:
             return id
 
         return dynamic

@@ -136,7 +136,9 @@ async def measure(
     for case in cases:
         for name in frameworks:
             await check(apps[name, case.middlewares], case)
-    samples: dict[str, dict[str, list[float]]] = {c.name: {n: [] for n in frameworks} for c in cases}
+    samples: dict[str, dict[str, list[float]]] = {
+        c.name: {n: [] for n in frameworks} for c in cases
+    }
     for _ in range(rounds):
         for case in cases:
             order = frameworks[:]
