@@ -7,97 +7,35 @@ import logging
 import traceback
 import warnings
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from functools import partial, update_wrapper
+from functools import partial
 from html import escape as html_escape
 from http import HTTPStatus
-from typing import Any, Generic, TypeVar, cast, overload
+from typing import Any, TypeVar, overload
 
 from .exceptions import HTTPException, NotAppKeyWarning
+from .keys import AppKey
 from .lifespan import run_lifespan
-from .middlewares import is_new_style, middleware
+from .middlewares import build_chain, build_legacy_chain, middleware_stack
+from .mount import MountedASGIResource
 from .request import Request
 from .response import Response, StreamResponse
-from .routing import AbstractRoute, UrlDispatcher
-from .signals import FrozenList, Signal
+from .routing import AbstractRoute, UrlDispatcher, _root_path
+from .signals import CleanupContext, FrozenList, Signal
 from .streams import ClientDisconnectedError
-from .typedefs import Handler, Middleware, Receive, Scope, Send
+from .subapps import Domain, MaskDomain, MatchedSubAppResource, PrefixedSubAppResource
+from .typedefs import ASGIApp, Handler, Middleware, Receive, Scope, Send
 
 _T = TypeVar("_T")
 _U = TypeVar("_U")
+_R = TypeVar("_R")
 
 server_logger = logging.getLogger("asgiweb.server")
 web_logger = logging.getLogger("asgiweb.web")
 
-CleanupContextCallable = Callable[["Application"], Any]
 
-
-class AppKey(Generic[_T]):
-    """A typed key for application state: ``DB = web.AppKey("db", Database)``."""
-
-    __slots__ = ("__orig_class__", "_name", "_t")
-
-    def __init__(self, name: str, t: type[_T] | None = None) -> None:
-        self._name = name
-        self._t = t
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    def __lt__(self, other: object) -> bool:
-        if isinstance(other, AppKey):
-            return self._name < other._name
-        return True
-
-    def __repr__(self) -> str:
-        t = self._t
-        if t is None:
-            t_repr = "<<Unknown>>"
-        elif isinstance(t, type):
-            t_repr = (
-                t.__qualname__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
-            )
-        else:
-            t_repr = repr(t)
-        return f"<AppKey({self._name}, type={t_repr})>"
-
-
-class CleanupContext(FrozenList[CleanupContextCallable]):
-    """``app.cleanup_ctx``: async generators entered at startup, exited at cleanup."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._exits: list[AbstractAsyncContextManager[None]] = []
-
-    async def _on_startup(self, app: Application) -> None:
-        for callback in self:
-            ctx = callback(app)
-            if not isinstance(ctx, AbstractAsyncContextManager):
-                ctx = asynccontextmanager(callback)(app)
-            await ctx.__aenter__()
-            self._exits.append(ctx)
-
-    async def _on_cleanup(self, app: Application) -> None:
-        errors: list[BaseException] = []
-        for ctx in reversed(self._exits):
-            try:
-                await ctx.__aexit__(None, None, None)
-            except (Exception, asyncio.CancelledError) as exc:
-                errors.append(exc)
-        self._exits.clear()
-        if len(errors) == 1:
-            raise errors[0]
-        if errors:
-            raise CleanupError("Multiple errors on cleanup stage", errors)
-
-
-class CleanupError(RuntimeError):
-    """Several cleanup callbacks failed; ``exceptions`` lists them."""
-
-    @property
-    def exceptions(self) -> list[BaseException]:
-        return cast(list[BaseException], self.args[1])
+async def _send_to_subapp(signal_name: str, subapp: Application, app: Application) -> None:
+    """Deliver a parent's startup/shutdown/cleanup signal to a sub-app, with the sub-app."""
+    await getattr(subapp, signal_name).send(subapp)
 
 
 async def _raise_match_error(request: Request) -> StreamResponse:
@@ -147,6 +85,7 @@ class Application(MutableMapping[Any, Any]):
         self._middleware_stack: tuple[tuple[Middleware, bool], ...] = ()
         self._has_legacy_middlewares = False
         self._error_handler: Handler = _raise_match_error
+        self._error_chains: dict[tuple[Application, ...], Handler] = {}
         self._startup_done = False
         self._fast_routing = False
         self._has_prepare_hooks = True
@@ -257,6 +196,62 @@ class Application(MutableMapping[Any, Any]):
         """Shortcut for ``app.router.add_routes(routes)``."""
         return self.router.add_routes(routes)
 
+    def add_subapp(self, prefix: str, subapp: Application) -> PrefixedSubAppResource:
+        """Serve *subapp* under *prefix*; its routes, signals and middlewares join this app's.
+
+        >>> admin = web.Application()
+        >>> admin.router.add_get("/", dashboard, name="dashboard")
+        >>> app.add_subapp("/admin", admin)
+        >>> admin.router["dashboard"].url_for()
+        URL('/admin/')
+        """
+        if not isinstance(prefix, str):
+            raise TypeError(f"Prefix must be str, got {prefix!r}")
+        prefix = prefix.rstrip("/")
+        if not prefix:
+            raise ValueError("Prefix cannot be empty")
+        return self._add_subapp(partial(PrefixedSubAppResource, prefix, subapp), subapp)
+
+    def add_domain(self, domain: str, subapp: Application) -> MatchedSubAppResource:
+        """Serve *subapp* for requests whose ``Host`` is *domain* (``*`` masks allowed)."""
+        if not isinstance(domain, str):
+            raise TypeError("Domain must be str")
+        rule: Domain = MaskDomain(domain) if "*" in domain else Domain(domain)
+        return self._add_subapp(partial(MatchedSubAppResource, rule, subapp), subapp)
+
+    def _add_subapp(self, factory: Callable[[], _R], subapp: Application) -> _R:
+        if self._frozen:
+            raise RuntimeError("Cannot add sub application to frozen application")
+        if subapp._frozen:
+            raise RuntimeError("Cannot add frozen application")
+        if subapp._pre_frozen:
+            raise RuntimeError(f"{subapp!r} is already a sub-application of another application")
+        resource = factory()
+        self.router.register_resource(resource)  # type: ignore[arg-type]
+        for name in ("on_startup", "on_shutdown", "on_cleanup"):
+            getattr(self, name).append(partial(_send_to_subapp, name, subapp))
+        self._subapps.append(subapp)
+        subapp.pre_freeze()
+        return resource
+
+    def mount(self, prefix: str, app: ASGIApp, *, name: str | None = None) -> MountedASGIResource:
+        """Serve any ASGI application (Starlette, FastAPI, another asgiweb app…) under *prefix*.
+
+        The mounted app sees ``root_path`` extended by *prefix* and receives this
+        app's lifespan startup and shutdown.
+        """
+        if self._frozen:
+            raise RuntimeError("Cannot mount an application on a frozen application")
+        if not callable(app):
+            raise TypeError(f"mount() needs an ASGI application, got {app!r}")
+        prefix = prefix.rstrip("/")
+        if not prefix.startswith("/"):
+            raise ValueError(f"Mount prefix must start with '/' and not be '/', got {prefix!r}")
+        resource = MountedASGIResource(prefix, app, name=name)
+        self.router.register_resource(resource)
+        self.cleanup_ctx.append(resource.lifespan)
+        return resource
+
     # -- freezing ---------------------------------------------------------------
 
     @property
@@ -278,19 +273,7 @@ class Application(MutableMapping[Any, Any]):
             signal.freeze()
         self._on_cleanup.freeze()
         self._cleanup_ctx.freeze()
-        stack = []
-        for m in reversed(self._middlewares):
-            if is_new_style(m):
-                stack.append((m, True))
-            else:
-                warnings.warn(
-                    f'old-style middleware "{m!r}" deprecated, see #2252',
-                    DeprecationWarning,
-                    stacklevel=2,
-                )
-                stack.append((m, False))
-        self._middleware_stack = tuple(stack)
-        self._has_legacy_middlewares = not all(new for _, new in stack)
+        self._middleware_stack = middleware_stack(self._middlewares)
         for subapp in self._subapps:
             subapp.pre_freeze()
 
@@ -298,45 +281,47 @@ class Application(MutableMapping[Any, Any]):
         """Freeze the app tree and build every route's middleware chain once."""
         if self._frozen:
             return
+        self._freeze_tree()
+        self._prepare_dispatch(())
+
+    def _freeze_tree(self) -> None:
         self.pre_freeze()
         self._frozen = True
         for subapp in self._subapps:
-            subapp.freeze()
-        self._build_chains()
+            subapp._freeze_tree()
 
-    def _build_chains(self) -> None:
+    def _prepare_dispatch(self, parents: tuple[Application, ...]) -> None:
+        """Build the middleware chain of every route, with the apps it is nested in."""
+        apps = (*parents, self)
         for resource in self._router.resources():
+            if isinstance(resource, PrefixedSubAppResource):
+                continue
             for route in resource:
-                route._chain = self._chain_for(route.handler, (self,))
-        self._error_handler = self._chain_for(_raise_match_error, (self,))
+                route._chain = build_chain(route.handler, apps)
+        for subapp in self._subapps:
+            subapp._prepare_dispatch(apps)
+        tree = list(self._iter_apps())
+        self._error_handler = build_chain(_raise_match_error, (self,))
+        self._error_chains = {}
+        self._has_legacy_middlewares = any(
+            not new for app in tree for _, new in app._middleware_stack
+        )
+        self._has_middlewares = any(app._middlewares for app in tree)
+        self._has_prepare_hooks = any(app.on_response_prepare for app in tree)
         self._fast_routing = (
             type(self._router) is UrlDispatcher and self._router.only_builtin_resources
         )
-        self._has_prepare_hooks = any(app.on_response_prepare for app in self._iter_apps())
-        self._has_middlewares = any(app.middlewares for app in self._iter_apps())
 
-    def _chain_for(self, handler: Handler, apps: tuple[Application, ...]) -> Handler:
-        """Wrap *handler* in the new-style middlewares of *apps* (outermost first)."""
-        with_apps = len(apps) > 1
-        for app in reversed(apps):
-            for m, _new in app._middleware_stack:
-                handler = _wrap(m, handler)
-            if with_apps and app._middleware_stack:
-                handler = _wrap(_set_current_app(app), handler)
-        return handler
+    def _iter_apps(self) -> Iterator[Application]:
+        yield self
+        for subapp in self._subapps:
+            yield from subapp._iter_apps()
 
-    async def _legacy_chain(self, handler: Handler, apps: tuple[Application, ...]) -> Handler:
-        """Build a chain that includes old-style factories (awaited per request)."""
-        for app in reversed(apps):
-            for m, new_style in app._middleware_stack:
-                if new_style:
-                    handler = _wrap(m, handler)
-                else:
-                    factory: Any = m
-                    handler = await factory(app, handler)
-            if len(apps) > 1 and app._middleware_stack:
-                handler = _wrap(_set_current_app(app), handler)
-        return handler
+    def _error_chain(self, apps: tuple[Application, ...]) -> Handler:
+        chain = self._error_chains.get(apps)
+        if chain is None:
+            chain = self._error_chains[apps] = build_chain(_raise_match_error, apps)
+        return chain
 
     # -- ASGI ---------------------------------------------------------------------
 
@@ -362,16 +347,12 @@ class Application(MutableMapping[Any, Any]):
                 "(uvicorn --lifespan on) or through web.run_app()."
             )
 
-    def _iter_apps(self) -> Iterator[Application]:
-        yield self
-        for subapp in self._subapps:
-            yield from subapp._iter_apps()
-
     async def _handle_http(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self._frozen:
             self._freeze_on_first_request()
         path: str | None = scope["path"]
-        if scope.get("root_path") or b"%" in (scope.get("raw_path") or b""):
+        root_path = scope.get("root_path")
+        if root_path or b"%" in (scope.get("raw_path") or b""):
             path = None  # the request works the routing path out itself
         request = Request(
             scope,
@@ -383,56 +364,61 @@ class Application(MutableMapping[Any, Any]):
         )
         if not self._has_prepare_hooks:
             request._has_prepare_hooks = False
+        # url_for() includes the mount prefix while this request is handled
+        token = _root_path.set(root_path) if root_path else None
         try:
-            if self._fast_routing:
-                match_info = self._router.resolve_path(
-                    path if path is not None else request._route(), request.method
-                )
-                match_info._apps = self._apps_tuple
-                match_info._current_app = self
-                match_info._frozen = True
-            else:
-                match_info = await self._router.resolve(request)
-                match_info.add_app(self)
-                match_info.freeze()
-            request._match_info = match_info
-            for name, _ in scope["headers"]:
-                if name == b"expect":
-                    answer = await match_info.expect_handler(request)
-                    if answer is not None:
-                        await self._finish(request, answer)
-                        return
-                    break
-            error = match_info.http_exception if match_info.is_error else None
-            if self._has_legacy_middlewares:
-                handler = match_info.handler if error is None else _raise_match_error
-                handler = await self._legacy_chain(handler, match_info.apps)
-            elif error is not None:
-                if not self._has_middlewares:
-                    raise error
-                handler = self._error_handler
-            else:
-                route = match_info.route
-                handler = route._chain or self._chain_for(route.handler, match_info.apps)
-            response = await handler(request)
-        except HTTPException as exc:
-            response = exc
-        except asyncio.CancelledError:
-            raise
-        except ClientDisconnectedError:
-            server_logger.debug("Client disconnected while %r was handled", request)
-            return
-        except asyncio.TimeoutError:
-            if request._response_started:
+            try:
+                if self._fast_routing:
+                    match_info = self._router.resolve_path(request._route(), request.method)
+                    match_info._apps = self._apps_tuple
+                    match_info._current_app = self
+                    match_info._frozen = True
+                else:
+                    match_info = await self._router.resolve(request)
+                    match_info.add_app(self)
+                    match_info.freeze()
+                request._match_info = match_info
+                for name, _ in request._scope["headers"]:
+                    if name == b"expect":
+                        answer = await match_info.expect_handler(request)
+                        if answer is not None:
+                            await self._finish(request, answer)
+                            return
+                        break
+                error = match_info.http_exception if match_info.is_error else None
+                if self._has_legacy_middlewares:
+                    handler = match_info.handler if error is None else _raise_match_error
+                    handler = await build_legacy_chain(handler, match_info.apps)
+                elif error is not None:
+                    if not self._has_middlewares:
+                        raise error
+                    apps = match_info.apps
+                    handler = self._error_handler if len(apps) == 1 else self._error_chain(apps)
+                else:
+                    route = match_info.route
+                    handler = route._chain or build_chain(route.handler, match_info.apps)
+                response = await handler(request)
+            except HTTPException as exc:
+                response = exc
+            except asyncio.CancelledError:
                 raise
-            server_logger.debug("Request handler timed out.", exc_info=True)
-            response = self._error_response(request, 504)
-        except Exception as exc:
-            if request._response_started:
-                # Too late for an error page: let the server abort the response.
-                raise
-            response = self._error_response(request, 500, exc)
-        await self._finish(request, response)
+            except ClientDisconnectedError:
+                server_logger.debug("Client disconnected while %r was handled", request)
+                return
+            except asyncio.TimeoutError:
+                if request._response_started:
+                    raise
+                server_logger.debug("Request handler timed out.", exc_info=True)
+                response = self._error_response(request, 504)
+            except Exception as exc:
+                if request._response_started:
+                    # Too late for an error page: let the server abort the response.
+                    raise
+                response = self._error_response(request, 500, exc)
+            await self._finish(request, response)
+        finally:
+            if token is not None:
+                _root_path.reset(token)
 
     async def _finish(self, request: Request, response: Any) -> None:
         try:
@@ -492,24 +478,4 @@ class Application(MutableMapping[Any, Any]):
         await send({"type": "websocket.close", "code": 1003})
 
 
-def _wrap(middleware: Middleware, handler: Handler) -> Handler:
-    """``handler`` wrapped by a new-style middleware, called as ``m(request, handler=...)``."""
-    wrapped: Any = partial(cast(Any, middleware), handler=handler)
-    return cast(Handler, update_wrapper(wrapped, handler))
-
-
-def _set_current_app(app: Application) -> Middleware:
-    @middleware
-    async def set_current_app(request: Request, handler: Handler) -> StreamResponse:
-        match_info = request.match_info
-        previous = match_info.current_app
-        match_info.current_app = app
-        try:
-            return await handler(request)
-        finally:
-            match_info.current_app = previous
-
-    return set_current_app
-
-
-__all__ = ("Application", "AppKey", "CleanupContext", "CleanupError")
+__all__ = ("Application",)

@@ -7,10 +7,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from .typedefs import Receive, Scope, Send
+from .typedefs import ASGIApp, Message, Receive, Scope, Send
 
 if TYPE_CHECKING:
     from .app import Application
@@ -79,3 +80,76 @@ async def run_lifespan(app: Application, scope: Scope, receive: Receive, send: S
 def _describe(exc: BaseException) -> str:
     text = str(exc)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+class LifespanError(RuntimeError):
+    """An application reported ``lifespan.startup.failed`` or ``lifespan.shutdown.failed``."""
+
+
+class LifespanDriver:
+    """Speak the ASGI lifespan protocol to an application, as a server would.
+
+    Used by ``TestClient`` and to forward lifespan events to mounted ASGI apps.
+    With ``optional=True`` an app that does not support lifespan (it raises or
+    returns before answering ``lifespan.startup``) is accepted, as the ASGI
+    spec asks servers to do.
+    """
+
+    def __init__(
+        self, app: ASGIApp, *, state: dict[str, Any] | None = None, optional: bool = False
+    ) -> None:
+        self._app = app
+        self._optional = optional
+        self._to_app: asyncio.Queue[Message] = asyncio.Queue()
+        self._from_app: asyncio.Queue[Message] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self.state: dict[str, Any] = {} if state is None else state
+        self.supported = True
+
+    async def _run(self) -> None:
+        scope = {
+            "type": "lifespan",
+            "asgi": {"version": "3.0", "spec_version": "2.0"},
+            "state": self.state,
+        }
+        try:
+            await self._app(scope, self._to_app.get, self._from_app.put)
+        finally:
+            await self._from_app.put({"type": "lifespan.app-returned"})
+
+    async def _exchange(self, kind: str) -> None:
+        await self._to_app.put({"type": f"lifespan.{kind}"})
+        message = await self._from_app.get()
+        if message["type"] == f"lifespan.{kind}.complete":
+            return
+        if message["type"] == f"lifespan.{kind}.failed":
+            raise LifespanError(f"{kind} failed: {message.get('message', '')}")
+        # the application returned (or raised) without answering
+        assert self._task is not None
+        error = self._task.exception() if self._task.done() else None
+        if self._optional and kind == "startup":
+            self.supported = False
+            lifespan_logger.debug(
+                "%r does not support the lifespan protocol (%s)", self._app, error
+            )
+            return
+        raise LifespanError(f"the application returned during lifespan {kind}") from error
+
+    async def startup(self) -> None:
+        """Send ``lifespan.startup`` and wait for the answer."""
+        self._task = asyncio.create_task(self._run())
+        await self._exchange("startup")
+
+    async def shutdown(self) -> None:
+        """Send ``lifespan.shutdown``, wait for the answer and for the app to return."""
+        if not self.supported or self._task is None:
+            return
+        try:
+            await self._exchange("shutdown")
+        finally:
+            try:
+                await self._task
+            except Exception:
+                lifespan_logger.debug(
+                    "lifespan task of %r ended with an error", self._app, exc_info=True
+                )

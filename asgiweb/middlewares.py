@@ -9,7 +9,10 @@ aiohttp, and called for every request).
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, TypeVar
+import warnings
+from collections.abc import Iterable
+from functools import partial, update_wrapper
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from .exceptions import HTTPMove, HTTPPermanentRedirect
 from .response import StreamResponse
@@ -17,9 +20,10 @@ from .routing import SystemRoute
 from .typedefs import Handler, Middleware
 
 if TYPE_CHECKING:
+    from .app import Application
     from .request import Request
 
-__all__ = ("middleware", "normalize_path_middleware")
+__all__ = ("build_chain", "build_legacy_chain", "middleware", "normalize_path_middleware")
 
 _Func = TypeVar("_Func")
 _MERGE_SLASHES = re.compile("//+")
@@ -96,3 +100,69 @@ def normalize_path_middleware(
         return await handler(request)
 
     return impl
+
+
+def middleware_stack(middlewares: Iterable[Any]) -> tuple[tuple[Middleware, bool], ...]:
+    """An app's middlewares, innermost first, each flagged new-style or not."""
+    stack = []
+    for m in reversed(list(middlewares)):
+        if is_new_style(m):
+            stack.append((m, True))
+        else:
+            warnings.warn(
+                f'old-style middleware "{m!r}" deprecated, see #2252',
+                DeprecationWarning,
+                stacklevel=4,
+            )
+            stack.append((m, False))
+    return tuple(stack)
+
+
+def build_chain(handler: Handler, apps: tuple[Application, ...]) -> Handler:
+    """Wrap *handler* in the new-style middlewares of *apps* (outermost app first).
+
+    With nested apps, each app's layer first sets ``request.match_info.current_app``
+    to that app, as aiohttp does, so middlewares see their own app.
+    """
+    track_app = len(apps) > 1 and any(app._middleware_stack for app in apps)
+    for app in reversed(apps):
+        for m, _new_style in app._middleware_stack:
+            handler = _wrap(m, handler)
+        if track_app:
+            handler = _wrap(_set_current_app(app), handler)
+    return handler
+
+
+async def build_legacy_chain(handler: Handler, apps: tuple[Application, ...]) -> Handler:
+    """Like :func:`build_chain`, awaiting old-style factories (so: once per request)."""
+    track_app = len(apps) > 1
+    for app in reversed(apps):
+        for m, new_style in app._middleware_stack:
+            if new_style:
+                handler = _wrap(m, handler)
+            else:
+                factory: Any = m
+                handler = await factory(app, handler)
+        if track_app:
+            handler = _wrap(_set_current_app(app), handler)
+    return handler
+
+
+def _wrap(middleware: Middleware, handler: Handler) -> Handler:
+    """``handler`` wrapped by a new-style middleware, called as ``m(request, handler=...)``."""
+    wrapped: Any = partial(cast(Any, middleware), handler=handler)
+    return cast(Handler, update_wrapper(wrapped, handler))
+
+
+def _set_current_app(app: Application) -> Middleware:
+    @middleware
+    async def set_current_app(request: Request, handler: Handler) -> StreamResponse:
+        match_info = request.match_info
+        previous = match_info.current_app
+        match_info.current_app = app
+        try:
+            return await handler(request)
+        finally:
+            match_info.current_app = previous
+
+    return set_current_app

@@ -25,6 +25,7 @@ from collections.abc import (
     Mapping,
     Sized,
 )
+from contextvars import ContextVar
 from functools import wraps
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final, TypeAlias
@@ -54,6 +55,15 @@ METH_ALL: Final = frozenset(
 )
 ROUTE_RE: Final = re.compile(r"(\{[_a-zA-Z][^{}]*(?:\{[^{}]*\}[^{}]*)*\})")
 _NO_METHODS: Final[set[str]] = set()  # shared and never mutated
+
+# The ASGI root_path of the request being handled: set while an app mounted
+# under a prefix handles a request, so url_for() returns links that work.
+_root_path: ContextVar[str] = ContextVar("asgiweb_root_path", default="")
+
+
+def current_root_path() -> str:
+    """The ASGI ``root_path`` of the request being handled ("" outside a mount)."""
+    return _root_path.get()
 
 
 async def _default_expect_handler(request: Request) -> None:
@@ -445,7 +455,7 @@ class PlainResource(Resource):
         return {"path": self._path}
 
     def url_for(self) -> URL:  # type: ignore[override]
-        return URL.build(path=self._path, encoded=True)
+        return URL.build(path=_root_path.get() + self._path, encoded=True)
 
     def __repr__(self) -> str:
         name = f"'{self.name}' " if self.name is not None else ""
@@ -519,7 +529,7 @@ class DynamicResource(Resource):
                 f"url_for() of route '{self._formatter}' needs {', '.join(sorted(missing))}"
             )
         url = self._formatter.format_map({k: _quote_path(str(v)) for k, v in parts.items()})
-        return URL.build(path=url, encoded=True)
+        return URL.build(path=_root_path.get() + url, encoded=True)
 
     def __repr__(self) -> str:
         name = f"'{self.name}' " if self.name is not None else ""

@@ -1,9 +1,14 @@
-"""``Signal``: an ordered list of async callbacks that freezes with its app."""
+"""``Signal`` and ``CleanupContext``: callback lists that freeze with their app."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable, Iterator, MutableSequence
-from typing import Any, Generic, SupportsIndex, TypeVar, overload
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import TYPE_CHECKING, Any, Generic, SupportsIndex, TypeVar, cast, overload
+
+if TYPE_CHECKING:
+    from .app import Application
 
 _T = TypeVar("_T")
 
@@ -97,3 +102,43 @@ class Signal(FrozenList[Callable[..., Any]]):
 
     def __repr__(self) -> str:
         return f"<Signal owner={self._owner!r}, frozen={self._frozen}, {self._items!r}>"
+
+
+CleanupContextCallable = Callable[["Application"], Any]
+
+
+class CleanupContext(FrozenList[CleanupContextCallable]):
+    """``app.cleanup_ctx``: async generators entered at startup, exited at cleanup."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._exits: list[AbstractAsyncContextManager[None]] = []
+
+    async def _on_startup(self, app: Application) -> None:
+        for callback in self:
+            ctx = callback(app)
+            if not isinstance(ctx, AbstractAsyncContextManager):
+                ctx = asynccontextmanager(callback)(app)
+            await ctx.__aenter__()
+            self._exits.append(ctx)
+
+    async def _on_cleanup(self, app: Application) -> None:
+        errors: list[BaseException] = []
+        for ctx in reversed(self._exits):
+            try:
+                await ctx.__aexit__(None, None, None)
+            except (Exception, asyncio.CancelledError) as exc:
+                errors.append(exc)
+        self._exits.clear()
+        if len(errors) == 1:
+            raise errors[0]
+        if errors:
+            raise CleanupError("Multiple errors on cleanup stage", errors)
+
+
+class CleanupError(RuntimeError):
+    """Several cleanup callbacks failed; ``exceptions`` lists them."""
+
+    @property
+    def exceptions(self) -> list[BaseException]:
+        return cast(list[BaseException], self.args[1])

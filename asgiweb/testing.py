@@ -10,61 +10,15 @@ the client runs the ASGI lifespan startup, leaving it runs shutdown.
 
 from __future__ import annotations
 
-import asyncio
 from types import TracebackType
 from typing import Any
 
 import httpx
 
-from .typedefs import ASGIApp, Message
+from .lifespan import LifespanDriver, LifespanError
+from .typedefs import ASGIApp
 
 __all__ = ("TestClient", "LifespanError")
-
-
-class LifespanError(RuntimeError):
-    """The application reported ``lifespan.startup.failed`` or ``lifespan.shutdown.failed``."""
-
-
-class _Lifespan:
-    """Speak the ASGI lifespan protocol to an app, as a server would."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self._app = app
-        self._to_app: asyncio.Queue[Message] = asyncio.Queue()
-        self._from_app: asyncio.Queue[Message] = asyncio.Queue()
-        self._task: asyncio.Task[None] | None = None
-        self.state: dict[str, Any] = {}
-
-    async def _run(self) -> None:
-        scope = {
-            "type": "lifespan",
-            "asgi": {"version": "3.0", "spec_version": "2.0"},
-            "state": self.state,
-        }
-        try:
-            await self._app(scope, self._to_app.get, self._from_app.put)
-        finally:
-            await self._from_app.put({"type": "lifespan.app-returned"})
-
-    async def _exchange(self, kind: str) -> None:
-        await self._to_app.put({"type": f"lifespan.{kind}"})
-        assert self._task is not None
-        message = await self._from_app.get()
-        if message["type"] == f"lifespan.{kind}.failed":
-            raise LifespanError(f"{kind} failed: {message.get('message', '')}")
-        if message["type"] == "lifespan.app-returned":
-            if self._task.done() and self._task.exception() is not None:
-                raise LifespanError(f"{kind} failed") from self._task.exception()
-            raise LifespanError(f"the application returned during lifespan {kind}")
-
-    async def startup(self) -> None:
-        self._task = asyncio.create_task(self._run())
-        await self._exchange("startup")
-
-    async def shutdown(self) -> None:
-        await self._exchange("shutdown")
-        if self._task is not None:
-            await self._task
 
 
 class TestClient:
@@ -86,7 +40,7 @@ class TestClient:
         **client_kwargs: Any,
     ) -> None:
         self.app = app
-        self._lifespan = _Lifespan(app) if lifespan else None
+        self._lifespan = LifespanDriver(app) if lifespan else None
         transport = httpx.ASGITransport(app=app, client=client)
         self.http = httpx.AsyncClient(transport=transport, base_url=base_url, **client_kwargs)
 

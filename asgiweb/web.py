@@ -5,10 +5,12 @@ This module only re-exports; every name lives in the module that owns it.
 
 from __future__ import annotations
 
-from .app import AppKey, Application, CleanupContext, CleanupError
+from .app import Application
 from .exceptions import *  # noqa: F403
 from .exceptions import __all__ as _exceptions_all
+from .keys import AppKey, RequestKey, ResponseKey
 from .middlewares import middleware, normalize_path_middleware
+from .mount import MountedASGIResource
 from .multipart import BodyPartReader, MultipartReader
 from .protocol import ETag, HttpVersion, HttpVersion10, HttpVersion11
 from .request import BaseRequest, FileField, Request
@@ -42,12 +44,43 @@ from .routing import (
     UrlMappingMatchInfo,
     View,
 )
-from .signals import Signal
+from .runner import (
+    AppRunner,
+    BaseSite,
+    GracefulExit,
+    SockSite,
+    TCPSite,
+    UnixSite,
+    run_app,
+)
+from .signals import CleanupContext, CleanupError, Signal
 from .streams import StreamReader
+from .subapps import (
+    AbstractRuleMatching,
+    Domain,
+    MaskDomain,
+    MatchedSubAppResource,
+    PrefixedSubAppResource,
+)
 from .typedefs import Handler, Middleware
 
 __all__ = (
+    "AppRunner",
+    "BaseSite",
+    "GracefulExit",
+    "SockSite",
+    "TCPSite",
+    "UnixSite",
+    "run_app",
     "AbstractResource",
+    "AbstractRuleMatching",
+    "Domain",
+    "MaskDomain",
+    "MatchedSubAppResource",
+    "MountedASGIResource",
+    "PrefixedSubAppResource",
+    "RequestKey",
+    "ResponseKey",
     "AbstractRoute",
     "AbstractRouteDef",
     "AbstractView",
