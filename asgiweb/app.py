@@ -173,6 +173,12 @@ class Application(MutableMapping[Any, Any]):
         return self._debug
 
     @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The running event loop (deprecated in aiohttp too; kept for the seed's examples)."""
+        warnings.warn("loop property is deprecated", DeprecationWarning, stacklevel=2)
+        return asyncio.get_running_loop()
+
+    @property
     def on_response_prepare(self) -> Signal:
         return self._on_response_prepare
 

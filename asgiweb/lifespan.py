@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from .typedefs import ASGIApp, Message, Receive, Scope, Send
@@ -20,12 +21,31 @@ lifespan_logger = logging.getLogger("asgiweb.lifespan")
 
 
 async def startup(app: Application) -> None:
-    """Freeze *app* and run ``on_startup`` for it and each sub-app, once."""
-    app.freeze()
+    """Freeze *app* and run ``on_startup`` for it and each sub-app, once.
+
+    Tasks that startup handlers keep in application state (the seed's
+    background-task pattern) are watched: if one dies with an exception, the
+    exception is logged at once rather than when, or if, someone awaits it.
+    """
     if app._startup_done:
         return
     app._startup_done = True
+    # As in aiohttp, the app freezes after on_startup, so startup handlers may
+    # still store state (and start background tasks) without a warning.
+    app.on_startup.freeze()
     await app.on_startup.send(app)
+    app.freeze()
+    for each in app._iter_apps():
+        for key, value in each.items():
+            if isinstance(value, asyncio.Future) and not value.done():
+                value.add_done_callback(partial(_log_failure, key))
+
+
+def _log_failure(key: object, future: asyncio.Future[Any]) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        lifespan_logger.error(
+            "Background task %r stored under %r failed", future, key, exc_info=future.exception()
+        )
 
 
 async def shutdown(app: Application) -> None:
@@ -33,6 +53,7 @@ async def shutdown(app: Application) -> None:
     if app._shutdown_done:
         return
     app._shutdown_done = True
+    app.on_shutdown.freeze()
     await app.on_shutdown.send(app)
 
 
@@ -41,6 +62,7 @@ async def cleanup(app: Application) -> None:
     if app._cleanup_done:
         return
     app._cleanup_done = True
+    app.on_cleanup.freeze()
     await app.on_cleanup.send(app)
 
 

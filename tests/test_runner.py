@@ -1,0 +1,237 @@
+"""run_app, AppRunner and sites on uvicorn: several sites, graceful shutdown, signals."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp.web
+import httpx
+import pytest
+
+from asgiweb import web
+
+
+def make_app(web_module: object, events: list[str]) -> object:
+    """An app built the same way with aiohttp.web or asgiweb.web, recording its lifecycle."""
+    w: object = web_module
+
+    async def slow(request: object) -> object:
+        events.append("request start")
+        await asyncio.sleep(float(request.query.get("t", "0.3")))  # type: ignore[attr-defined]
+        events.append("request end")
+        return w.Response(text="done")  # type: ignore[attr-defined]
+
+    def signal_recorder(name: str) -> object:
+        async def handler(app: object) -> None:
+            events.append(f"{name} {app['name']}")  # type: ignore[index]
+
+        return handler
+
+    def ctx(label: str) -> object:
+        async def context(app: object) -> AsyncIterator[None]:
+            events.append(f"ctx enter {label}")
+            yield
+            events.append(f"ctx exit {label}")
+
+        return context
+
+    name_key = "name"
+    apps = {}
+    for label in ("root", "sub"):
+        app = w.Application()  # type: ignore[attr-defined]
+        with pytest.warns(Warning):
+            app[name_key] = label
+        app.on_startup.append(signal_recorder("startup"))
+        app.on_shutdown.append(signal_recorder("shutdown"))
+        app.on_cleanup.append(signal_recorder("cleanup"))
+        app.cleanup_ctx.append(ctx(label))
+        apps[label] = app
+    apps["sub"].router.add_get("/slow", slow)
+    apps["root"].router.add_get("/slow", slow)
+    apps["root"].add_subapp("/sub", apps["sub"])
+    return apps["root"]
+
+
+async def run_lifecycle(web_module: object, runner_cls: object, site_cls: object) -> list[str]:
+    events: list[str] = []
+    runner = runner_cls(make_app(web_module, events), shutdown_timeout=5)  # type: ignore[operator]
+    await runner.setup()
+    site = site_cls(runner, "127.0.0.1", 0)  # type: ignore[operator]
+    await site.start()
+    port = runner.addresses[0][1]
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
+        pending = asyncio.create_task(client.get("/sub/slow"))
+        while "request start" not in events:
+            await asyncio.sleep(0.01)
+        events.append("cleanup called")
+        cleanup = asyncio.create_task(runner.cleanup())
+        response = await pending
+        await cleanup
+    events.append(f"response {response.status_code} {response.text}")
+    return events
+
+
+async def test_lifecycle_order_matches_aiohttp() -> None:
+    theirs = await run_lifecycle(aiohttp.web, aiohttp.web.AppRunner, aiohttp.web.TCPSite)
+    ours = await run_lifecycle(web, web.AppRunner, web.TCPSite)
+    assert ours == theirs
+    assert ours[-1] == "response 200 done"
+    # on_shutdown runs while the in-flight request is still being handled
+    assert ours.index("shutdown root") < ours.index("request end") < ours.index("cleanup root")
+
+
+async def test_two_sites_one_app_one_lifespan(tmp_path: Path) -> None:
+    started: list[str] = []
+
+    async def on_startup(app: web.Application) -> None:
+        started.append("once")
+
+    async def hello(request: web.Request) -> web.Response:
+        return web.Response(text=f"hello via {request.host}")
+
+    app = web.Application()
+    app.on_startup.append(on_startup)
+    app.router.add_get("/", hello)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    tcp1 = web.TCPSite(runner, "127.0.0.1", 0)
+    tcp2 = web.TCPSite(runner, "127.0.0.1", 0)
+    unix_path = tmp_path / "app.sock"
+    unix = web.UnixSite(runner, unix_path)
+    raw = socket.socket()
+    raw.bind(("127.0.0.1", 0))
+    sock = web.SockSite(runner, raw)
+    for site in (tcp1, tcp2, unix, sock):
+        await site.start()
+    try:
+        assert len(runner.sites) == 4
+        ports = [a[1] for a in runner.addresses if isinstance(a, tuple)]
+        assert len(set(ports)) == 3
+        assert str(unix_path) in runner.addresses
+        for port in ports:
+            async with httpx.AsyncClient() as client:
+                r = await client.get(f"http://127.0.0.1:{port}/")
+                assert r.text == f"hello via 127.0.0.1:{port}"
+        transport = httpx.AsyncHTTPTransport(uds=str(unix_path))
+        async with httpx.AsyncClient(transport=transport) as client:
+            assert (await client.get("http://localhost/")).text == "hello via localhost"
+        assert tcp1.name.startswith("http://127.0.0.1:")
+        assert unix.name == f"http://unix:{unix_path}:"
+    finally:
+        await runner.cleanup()
+    assert started == ["once"]
+    with pytest.raises(httpx.ConnectError):
+        async with httpx.AsyncClient() as client:
+            await client.get(f"http://127.0.0.1:{ports[0]}/")
+
+
+async def test_shutdown_timeout_cancels_what_is_left() -> None:
+    events: list[str] = []
+
+    async def stuck(request: web.Request) -> web.Response:
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            events.append("cancelled")
+            raise
+        return web.Response()
+
+    async def on_cleanup(app: web.Application) -> None:
+        events.append("cleanup")
+
+    app = web.Application()
+    app.router.add_get("/", stuck)
+    app.on_cleanup.append(on_cleanup)
+    runner = web.AppRunner(app, shutdown_timeout=0.3)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    port = runner.addresses[0][1]
+    async with httpx.AsyncClient(timeout=5) as client:
+        pending = asyncio.create_task(client.get(f"http://127.0.0.1:{port}/"))
+        await asyncio.sleep(0.2)
+        await asyncio.wait_for(runner.cleanup(), 5)
+        try:
+            response = await pending
+        except httpx.HTTPError:
+            pass  # the connection was dropped
+        else:
+            assert response.status_code == 500  # uvicorn answers for the cancelled task
+    assert events == ["cancelled", "cleanup"]
+
+
+def test_site_before_setup_is_refused() -> None:
+    runner = web.AppRunner(web.Application())
+    with pytest.raises(RuntimeError, match="setup"):
+        web.TCPSite(runner, "127.0.0.1", 0)
+    with pytest.raises(TypeError, match="web.Application instance"):
+        web.AppRunner(object())  # type: ignore[arg-type]
+
+
+SERVER_SCRIPT = textwrap.dedent(
+    """
+    import asyncio, sys
+    from asgiweb import web
+
+    async def slow(request):
+        await asyncio.sleep(0.5)
+        return web.Response(text="finished")
+
+    async def on_shutdown(app):
+        print("on_shutdown", flush=True)
+
+    async def on_cleanup(app):
+        print("on_cleanup", flush=True)
+
+    async def make_app():
+        app = web.Application()
+        app.router.add_get("/slow", slow)
+        app.on_shutdown.append(on_shutdown)
+        app.on_cleanup.append(on_cleanup)
+        return app
+
+    web.run_app(make_app(), host="127.0.0.1", port=int(sys.argv[1]), shutdown_timeout=5)
+    print("run_app returned", flush=True)
+    """
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+async def test_run_app_stops_gracefully_on_signal(signum: int) -> None:
+    port = free_port()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", SERVER_SCRIPT, str(port),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
+    )
+    assert proc.stdout is not None
+    try:
+        banner = await asyncio.wait_for(proc.stdout.readline(), 10)
+        assert banner.decode().startswith(f"======== Running on http://127.0.0.1:{port} ========")
+        async with httpx.AsyncClient(timeout=5) as client:
+            pending = asyncio.create_task(client.get(f"http://127.0.0.1:{port}/slow"))
+            await asyncio.sleep(0.2)
+            proc.send_signal(signum)
+            response = await pending
+        assert (response.status_code, response.text) == (200, "finished")
+        out = (await asyncio.wait_for(proc.stdout.read(), 10)).decode()
+        assert await asyncio.wait_for(proc.wait(), 10) == 0
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    lines = [line for line in out.splitlines() if line and not line.startswith("(")]
+    assert lines == ["on_shutdown", "on_cleanup", "run_app returned"]
