@@ -24,6 +24,7 @@ from .signals import CleanupContext, FrozenList, Signal
 from .streams import ClientDisconnectedError
 from .subapps import Domain, MaskDomain, MatchedSubAppResource, PrefixedSubAppResource
 from .typedefs import ASGIApp, Handler, Middleware, Receive, Scope, Send
+from .websocket import denial_sender
 
 _T = TypeVar("_T")
 _U = TypeVar("_U")
@@ -334,11 +335,11 @@ class Application(MutableMapping[Any, Any]):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
-            await self._handle_http(scope, receive, send)
+            await self._handle(scope, receive, send)
         elif kind == "lifespan":
             await run_lifespan(self, scope, receive, send)
         elif kind == "websocket":
-            await self._handle_websocket(scope, receive, send)
+            await self._handle(scope, receive, denial_sender(scope, send), send)
         else:
             raise ValueError(f"asgiweb cannot handle ASGI scope type {kind!r}")
 
@@ -353,7 +354,10 @@ class Application(MutableMapping[Any, Any]):
                 "(uvicorn --lifespan on) or through web.run_app()."
             )
 
-    async def _handle_http(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _handle(
+        self, scope: Scope, receive: Receive, send: Send, websocket_send: Send | None = None
+    ) -> None:
+        """Route one HTTP request or WebSocket handshake through middlewares to its handler."""
         if not self._frozen:
             self._freeze_on_first_request()
         path: str | None = scope["path"]
@@ -370,6 +374,8 @@ class Application(MutableMapping[Any, Any]):
         )
         if not self._has_prepare_hooks:
             request._has_prepare_hooks = False
+        if websocket_send is not None:
+            request._websocket_send = websocket_send
         # url_for() includes the mount prefix while this request is handled
         token = _root_path.set(root_path) if root_path else None
         try:
@@ -478,10 +484,6 @@ class Application(MutableMapping[Any, Any]):
         response = Response(status=status, text=text, content_type=content_type)
         response.force_close()
         return response
-
-    async def _handle_websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await receive()
-        await send({"type": "websocket.close", "code": 1003})
 
 
 __all__ = ("Application",)

@@ -103,6 +103,9 @@ class BaseRequest(MutableMapping[str, Any]):
     POST_METHODS = POST_METHODS
     _response_started = False  # set by the response that sends http.response.start
     _has_prepare_hooks = True  # the app clears it when no app has on_response_prepare
+    # For a WebSocket request: the server's own send (``_send`` translates HTTP
+    # responses into WebSocket denial responses).
+    _websocket_send: Send
 
     def __init__(
         self,

@@ -63,8 +63,26 @@ from .subapps import (
     PrefixedSubAppResource,
 )
 from .typedefs import Handler, Middleware
+from .websocket import (
+    ASGIPingWarning,
+    WebSocketError,
+    WebSocketReady,
+    WebSocketResponse,
+    WSCloseCode,
+    WSMessage,
+    WSMessageTypeError,
+    WSMsgType,
+)
 
 __all__ = (
+    "ASGIPingWarning",
+    "WebSocketError",
+    "WebSocketReady",
+    "WebSocketResponse",
+    "WSCloseCode",
+    "WSMessage",
+    "WSMessageTypeError",
+    "WSMsgType",
     "AppRunner",
     "BaseSite",
     "GracefulExit",

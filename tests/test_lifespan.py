@@ -94,8 +94,9 @@ async def test_seed_background_task_pattern(caplog: pytest.LogCaptureFixture) ->
     app = web.Application()
     app.on_startup.append(start_background_tasks)
     app.on_cleanup.append(cleanup_background_tasks)
-    with pytest.warns(DeprecationWarning, match="loop property"), pytest.warns(
-        web.NotAppKeyWarning
+    with (
+        pytest.warns(DeprecationWarning, match="loop property"),
+        pytest.warns(web.NotAppKeyWarning),
     ):
         async with TestClient(app):
             await queue.put("news")

@@ -214,8 +214,13 @@ async def test_run_app_stops_gracefully_on_signal(signum: int) -> None:
     port = free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", SERVER_SCRIPT, str(port),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
+        sys.executable,
+        "-c",
+        SERVER_SCRIPT,
+        str(port),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=env,
     )
     assert proc.stdout is not None
     try:
