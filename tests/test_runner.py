@@ -171,7 +171,7 @@ def test_site_before_setup_is_refused() -> None:
     runner = web.AppRunner(web.Application())
     with pytest.raises(RuntimeError, match="setup"):
         web.TCPSite(runner, "127.0.0.1", 0)
-    with pytest.raises(TypeError, match="web.Application instance"):
+    with pytest.raises(TypeError, match=r"web\.Application instance"):
         web.AppRunner(object())  # type: ignore[arg-type]
 
 

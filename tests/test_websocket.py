@@ -99,7 +99,7 @@ async def test_receive_messages_after_close_and_concurrent_receive(
         seen.append((await ws.receive()).type)
         for _ in range(3):
             await ws.receive()
-        with pytest.raises(RuntimeError, match="WebSocket connection is closed."):
+        with pytest.raises(RuntimeError, match=r"WebSocket connection is closed\."):
             await ws.receive()
         with pytest.raises(ConnectionResetError, match="Cannot write to closing transport"):
             await ws.send_str("late")
@@ -293,7 +293,8 @@ def test_message_types_and_codes_match_aiohttp() -> None:
     assert web.WSMessage(web.WSMsgType.TEXT, '{"a": 1}', None).json() == {"a": 1}
 
 
-@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # uvicorn's legacy "websockets"
+# uvicorn warns that its legacy "websockets" implementation is deprecated
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
 @pytest.mark.parametrize("ws_impl", WS_IMPLEMENTATIONS)
 async def test_real_client_through_uvicorn(live_server: ServerFactory, ws_impl: str) -> None:
     server = await live_server(echo_app(), ws=ws_impl)
