@@ -14,7 +14,8 @@ import json
 import logging
 import warnings
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, NamedTuple
+from functools import partial
+from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
 
 from .exceptions import HTTPBadRequest
 from .response import StreamResponse, encode_headers
@@ -90,6 +91,14 @@ class WSMessage(NamedTuple):
         """Parse ``data`` as JSON."""
         return loads(self.data)
 
+
+# Building the tuple directly skips NamedTuple's Python-level __new__.
+_new_message: Callable[[tuple[WSMsgType, Any, str | None]], WSMessage] = partial(
+    tuple.__new__, WSMessage
+)
+_END_OF_STREAM = frozenset({WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED})
+_TEXT = WSMsgType.TEXT
+_BINARY = WSMsgType.BINARY
 
 WS_CLOSED_MESSAGE = WSMessage(WSMsgType.CLOSED, None, None)
 WS_CLOSING_MESSAGE = WSMessage(WSMsgType.CLOSING, None, None)
@@ -278,15 +287,24 @@ class WebSocketResponse(StreamResponse):
         self._check_can_send()
         try:
             await self._asgi_send(message)
-        except OSError as exc:  # the server reports a connection that is gone
-            self._closing = True
-            self._close_code = WSCloseCode.ABNORMAL_CLOSURE
-            raise ConnectionResetError("Cannot write to closing transport") from exc
+        except OSError as exc:
+            self._lost(exc)
+
+    def _lost(self, exc: OSError) -> NoReturn:
+        """The server reported a connection that is gone while we sent."""
+        self._closing = True
+        self._close_code = WSCloseCode.ABNORMAL_CLOSURE
+        raise ConnectionResetError("Cannot write to closing transport") from exc
 
     async def send_str(self, data: str, compress: int | None = None) -> None:
-        if not isinstance(data, str):
+        if type(data) is not str and not isinstance(data, str):
             raise TypeError(f"data argument must be str ({type(data)!r})")
-        await self._send_message({"type": "websocket.send", "text": data})
+        if self._closing or self._closed or self._asgi_send is None:
+            self._check_can_send()
+        try:
+            await self._asgi_send({"type": "websocket.send", "text": data})
+        except OSError as exc:
+            self._lost(exc)
 
     async def send_bytes(
         self, data: bytes | bytearray | memoryview, compress: int | None = None
@@ -449,22 +467,20 @@ class WebSocketResponse(StreamResponse):
             text = message.get("text")
             if text is not None:
                 data: Any = text if self._decode_text else text.encode("utf-8")
-                size = len(data) if self._max_msg_size else 0
-                msg_type = WSMsgType.TEXT
+                msg_type = _TEXT
             else:
                 data = message.get("bytes") or b""
-                size = len(data)
-                msg_type = WSMsgType.BINARY
-            if self._max_msg_size and size > self._max_msg_size:
-                error = WebSocketError(
-                    WSCloseCode.MESSAGE_TOO_BIG,
-                    f"Message size {size} exceeds limit {self._max_msg_size}",
-                )
-                self._close_code = error.code
-                await self.close(code=error.code)
-                self._close_code = error.code
-                return WSMessage(WSMsgType.ERROR, error, None)
-            return WSMessage(msg_type, data, None)
+                msg_type = _BINARY
+            size = len(data)
+            if size <= self._max_msg_size or not self._max_msg_size:
+                return _new_message((msg_type, data, None))
+            error = WebSocketError(
+                WSCloseCode.MESSAGE_TOO_BIG,
+                f"Message size {size} exceeds limit {self._max_msg_size}",
+            )
+            await self.close(code=error.code)
+            self._close_code = error.code
+            return WSMessage(WSMsgType.ERROR, error, None)
         if kind == "websocket.disconnect":
             code = message.get("code", WSCloseCode.OK)
             self._closing = True
@@ -513,7 +529,7 @@ class WebSocketResponse(StreamResponse):
 
     async def __anext__(self) -> WSMessage:
         msg = await self.receive()
-        if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):
+        if msg[0] in _END_OF_STREAM:
             raise StopAsyncIteration
         return msg
 

@@ -6,6 +6,8 @@ Every app answers the same requests with the same bytes:
 - ``GET /json``                 -> ``{"message": "Hello, World!"}``
 - ``GET /route{i}/{id}``        -> the id, for i in 0..N-1 (the case hits the last)
 - ``POST /echo``                -> the request body (application/octet-stream)
+- ``/ws-echo`` (WebSocket)      -> every text message sent back (raw ASGI, asgiweb,
+  Starlette and aiohttp only)
 
 ``build(name, middlewares=5)`` returns the same app wrapped in five
 pass-through middlewares written the way each framework recommends.
@@ -40,6 +42,14 @@ def raw_asgi(middlewares: int = 0, routes: int = ROUTES) -> Any:
         await send({"type": "http.response.body", "body": body})
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "websocket":
+            await receive()  # websocket.connect
+            await send({"type": "websocket.accept"})
+            while True:
+                message = await receive()
+                if message["type"] == "websocket.disconnect":
+                    return
+                await send({"type": "websocket.send", "text": message.get("text")})
         if scope["type"] == "lifespan":
             while True:
                 message = await receive()
@@ -92,11 +102,19 @@ def asgiweb_app(middlewares: int = 0, routes: int = ROUTES) -> Any:
     async def echo(request: web.Request) -> web.Response:
         return web.Response(body=await request.read(), content_type="application/octet-stream")
 
+    async def ws_echo(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        async for msg in ws:
+            await ws.send_str(msg.data)
+        return ws
+
     @web.middleware
     async def passthrough(request: web.Request, handler: web.Handler) -> web.StreamResponse:
         return await handler(request)
 
     app = web.Application(middlewares=[passthrough] * middlewares)
+    app.router.add_get("/ws-echo", ws_echo)
     app.router.add_get("/plaintext", plaintext)
     app.router.add_get("/json", as_json)
     app.router.add_post("/echo", echo)
@@ -110,7 +128,8 @@ def starlette_app(middlewares: int = 0, routes: int = ROUTES) -> Any:
     from starlette.middleware import Middleware
     from starlette.requests import Request
     from starlette.responses import JSONResponse, PlainTextResponse, Response
-    from starlette.routing import Route
+    from starlette.routing import Route, WebSocketRoute
+    from starlette.websockets import WebSocket, WebSocketDisconnect
 
     async def plaintext(request: Request) -> Response:
         return PlainTextResponse("Hello, World!")
@@ -124,7 +143,16 @@ def starlette_app(middlewares: int = 0, routes: int = ROUTES) -> Any:
     async def echo(request: Request) -> Response:
         return Response(await request.body(), media_type="application/octet-stream")
 
+    async def ws_echo(websocket: WebSocket) -> None:
+        await websocket.accept()
+        try:
+            while True:
+                await websocket.send_text(await websocket.receive_text())
+        except WebSocketDisconnect:
+            pass
+
     table = [
+        WebSocketRoute("/ws-echo", ws_echo),
         Route("/plaintext", plaintext),
         Route("/json", as_json),
         Route("/echo", echo, methods=["POST"]),
@@ -294,11 +322,19 @@ def aiohttp_app(middlewares: int = 0, routes: int = ROUTES) -> Any:
     async def echo(request: web.Request) -> web.Response:
         return web.Response(body=await request.read(), content_type="application/octet-stream")
 
+    async def ws_echo(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        async for msg in ws:
+            await ws.send_str(msg.data)
+        return ws
+
     @web.middleware
     async def passthrough(request: web.Request, handler: Any) -> web.StreamResponse:
         return await handler(request)  # type: ignore[no-any-return]
 
     app = web.Application(middlewares=[passthrough] * middlewares)
+    app.router.add_get("/ws-echo", ws_echo)
     app.router.add_get("/plaintext", plaintext)
     app.router.add_get("/json", as_json)
     app.router.add_post("/echo", echo)

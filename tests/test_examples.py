@@ -1,0 +1,64 @@
+"""The examples in examples/ work as their docstrings say."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+from asgiweb.testing import TestClient
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def load(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+async def test_hello() -> None:
+    hello = load("hello")
+    async with TestClient(hello.create_app()) as client:
+        assert (await client.get("/")).text == "Hello, world\n"
+        r = await client.get("/hello/ann")
+        assert r.json() == {"greeting": "Hello, ann", "self": "http://testserver/hello/ann"}
+        assert r.headers["X-Powered-By"] == "asgiweb"
+        assert (await client.post("/echo", data={"a": "1"})).json() == {"a": "1"}
+        assert (await client.get("/items/3")).json() == {"id": 3}
+        assert (await client.delete("/items/3")).status_code == 204
+        assert (await client.get("/hello//ann")).headers["Location"] == "/hello/ann"
+
+
+async def test_admin_panel() -> None:
+    example = load("admin_panel")
+    async with TestClient(example.create_app(token="t0k")) as client:
+        shop = await client.get("/")
+        assert "<li>Teapot</li>" in shop.text and "href='/admin/'" in shop.text
+        assert (await client.get("/admin/")).status_code == 401
+        auth = {"X-Admin-Token": "t0k"}
+        dash = await client.get("/admin/", headers=auth)
+        assert dash.json() == {"products": 2, "edit": ["/admin/products/1", "/admin/products/2"]}
+        r = await client.post("/admin/products/1", data={"name": "<Tea>"}, headers=auth)
+        assert r.json() == {"id": 1, "name": "<Tea>"}
+        assert "<li>&lt;Tea&gt;</li>" in (await client.get("/")).text
+        assert (
+            await client.post("/admin/products/9", data={"name": "x"}, headers=auth)
+        ).status_code == 404
+        assert (await client.post("/admin/products/1", data={}, headers=auth)).status_code == 400
+
+
+async def test_background_task() -> None:
+    example = load("background_task")
+    app = example.create_app(interval=0.01)
+    async with TestClient(app) as client:
+        await asyncio.sleep(0.1)
+        data = (await client.get("/")).json()
+        assert data["polls"] >= 2 and data["value"] == data["polls"] ** 2
+        task = app[example.POLLER]
+    assert task.cancelled()
