@@ -1,10 +1,10 @@
 """WebSocket echo benchmark: in process, and round trips per second through a server.
 
-In process, a synthetic ``receive`` feeds M text messages to each ASGI app's
-echo endpoint and ``send`` drops the answers: the framework's cost per
-message. Through the server, each framework's echo endpoint (``/ws-echo`` in ``benchmarks/apps.py``) runs
-in its own process (uvicorn + uvloop, ``--ws`` as given; aiohttp on its own
-server). A client process opens C connections and sends M text messages on
+In process, a synthetic ``receive`` feeds text messages to each ASGI app's
+echo endpoint (``/ws-echo`` in ``benchmarks/apps.py``) and ``send`` drops the
+answers: the framework's cost per message. Through the server, each echo
+endpoint runs in its own process (uvicorn + uvloop, ``--ws`` as given; aiohttp
+on its own server); a client opens C connections and sends M text messages on
 each, waiting for every echo before the next send. Frameworks are interleaved
 within each round; the figure is the median over rounds.
 
