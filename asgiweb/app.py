@@ -12,6 +12,7 @@ from html import escape as html_escape
 from http import HTTPStatus
 from typing import Any, TypeVar, overload
 
+from .disconnect import DisconnectWatcher
 from .exceptions import HTTPException, NotAppKeyWarning
 from .keys import AppKey
 from .lifespan import run_lifespan
@@ -32,6 +33,9 @@ _R = TypeVar("_R")
 
 server_logger = logging.getLogger("asgiweb.server")
 web_logger = logging.getLogger("asgiweb.web")
+
+
+_CLIENT_GONE: Any = object()  # _respond(): the client left, there is nobody to answer
 
 
 async def _send_to_subapp(signal_name: str, subapp: Application, app: Application) -> None:
@@ -333,31 +337,17 @@ class Application(MutableMapping[Any, Any]):
     # -- ASGI ---------------------------------------------------------------------
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The ASGI entry: HTTP requests and WebSocket handshakes go through the router."""
         kind = scope["type"]
-        if kind == "http":
-            await self._handle(scope, receive, send)
-        elif kind == "lifespan":
-            await run_lifespan(self, scope, receive, send)
-        elif kind == "websocket":
-            await self._handle(scope, receive, denial_sender(scope, send), send)
-        else:
-            raise ValueError(f"asgiweb cannot handle ASGI scope type {kind!r}")
-
-    def _freeze_on_first_request(self) -> None:
-        self.freeze()
-        if not self._startup_done and any(
-            len(app.on_startup) > 1 or app.cleanup_ctx for app in self._iter_apps()
-        ):
-            server_logger.warning(
-                "The application has on_startup/cleanup_ctx handlers but the server sent no "
-                "ASGI lifespan startup, so they never ran. Run it with lifespan enabled "
-                "(uvicorn --lifespan on) or through web.run_app()."
-            )
-
-    async def _handle(
-        self, scope: Scope, receive: Receive, send: Send, websocket_send: Send | None = None
-    ) -> None:
-        """Route one HTTP request or WebSocket handshake through middlewares to its handler."""
+        websocket_send: Send | None = None
+        if kind != "http":
+            if kind == "lifespan":
+                await run_lifespan(self, scope, receive, send)
+                return
+            if kind != "websocket":
+                raise ValueError(f"asgiweb cannot handle ASGI scope type {kind!r}")
+            websocket_send = send
+            send = denial_sender(scope, send)
         if not self._frozen:
             self._freeze_on_first_request()
         path: str | None = scope["path"]
@@ -379,58 +369,92 @@ class Application(MutableMapping[Any, Any]):
         # url_for() includes the mount prefix while this request is handled
         token = _root_path.set(root_path) if root_path else None
         try:
-            try:
-                if self._fast_routing:
-                    match_info = self._router.resolve_path(request._route(), request.method)
-                    match_info._apps = self._apps_tuple
-                    match_info._current_app = self
-                    match_info._frozen = True
-                else:
-                    match_info = await self._router.resolve(request)
-                    match_info.add_app(self)
-                    match_info.freeze()
-                request._match_info = match_info
-                for name, _ in request._scope["headers"]:
-                    if name == b"expect":
-                        answer = await match_info.expect_handler(request)
-                        if answer is not None:
-                            await self._finish(request, answer)
-                            return
-                        break
-                error = match_info.http_exception if match_info.is_error else None
-                if self._has_legacy_middlewares:
-                    handler = match_info.handler if error is None else _raise_match_error
-                    handler = await build_legacy_chain(handler, match_info.apps)
-                elif error is not None:
-                    if not self._has_middlewares:
-                        raise error
-                    apps = match_info.apps
-                    handler = self._error_handler if len(apps) == 1 else self._error_chain(apps)
-                else:
-                    route = match_info.route
-                    handler = route._chain or build_chain(route.handler, match_info.apps)
-                response = await handler(request)
-            except HTTPException as exc:
-                response = exc
-            except asyncio.CancelledError:
+            response = await self._respond(request, websocket_send is None)
+            if response is not _CLIENT_GONE:
+                await self._finish(request, response)
+        except asyncio.CancelledError:
+            if not request._cancelled_by_client:
                 raise
-            except ClientDisconnectedError:
-                server_logger.debug("Client disconnected while %r was handled", request)
-                return
-            except asyncio.TimeoutError:
-                if request._response_started:
-                    raise
-                server_logger.debug("Request handler timed out.", exc_info=True)
-                response = self._error_response(request, 504)
-            except Exception as exc:
-                if request._response_started:
-                    # Too late for an error page: let the server abort the response.
-                    raise
-                response = self._error_response(request, 500, exc)
-            await self._finish(request, response)
+            # handler_cancellation: the client left, so nobody is waiting for an answer
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()
+            server_logger.debug("Handler of %r cancelled: the client disconnected", request)
         finally:
+            if request._disconnect_watcher is not None:
+                request._disconnect_watcher.stop()
             if token is not None:
                 _root_path.reset(token)
+
+    def _freeze_on_first_request(self) -> None:
+        self.freeze()
+        if not self._startup_done and any(
+            len(app.on_startup) > 1 or app.cleanup_ctx for app in self._iter_apps()
+        ):
+            server_logger.warning(
+                "The application has on_startup/cleanup_ctx handlers but the server sent no "
+                "ASGI lifespan startup, so they never ran. Run it with lifespan enabled "
+                "(uvicorn --lifespan on) or through web.run_app()."
+            )
+
+    async def _respond(self, request: Request, is_http: bool) -> Any:
+        """Route *request* and run its handler: the response to send, or ``_CLIENT_GONE``."""
+        try:
+            if self._fast_routing:
+                match_info = self._router.resolve_path(request._route(), request.method)
+                match_info._apps = self._apps_tuple
+                match_info._current_app = self
+                match_info._frozen = True
+            else:
+                match_info = await self._router.resolve(request)
+                match_info.add_app(self)
+                match_info.freeze()
+            request._match_info = match_info
+            for name, _ in request._scope["headers"]:
+                if name == b"expect":
+                    answer = await match_info.expect_handler(request)
+                    if answer is not None:
+                        return answer
+                    break
+            error = match_info.http_exception if match_info.is_error else None
+            if self._has_legacy_middlewares:
+                handler = match_info.handler if error is None else _raise_match_error
+                handler = await build_legacy_chain(handler, match_info.apps)
+            elif error is not None:
+                if not self._has_middlewares:
+                    raise error
+                apps = match_info.apps
+                handler = self._error_handler if len(apps) == 1 else self._error_chain(apps)
+            else:
+                route = match_info.route
+                handler = route._chain or build_chain(route.handler, match_info.apps)
+            if not (
+                self._handler_cancellation and is_http and not match_info.route.reads_asgi_receive
+            ):
+                return await handler(request)
+            watcher = DisconnectWatcher(request, asyncio.current_task())
+            try:
+                return await handler(request)
+            finally:
+                watcher.stop()
+        except HTTPException as exc:
+            return exc
+        except ClientDisconnectedError:
+            server_logger.debug("Client disconnected while %r was handled", request)
+            return _CLIENT_GONE
+        except asyncio.TimeoutError:
+            if request._response_started:
+                raise
+            server_logger.debug("Request handler timed out.", exc_info=True)
+            return self._error_response(request, 504)
+        except Exception as exc:
+            if request._client_gone and isinstance(exc, ConnectionResetError):
+                server_logger.debug("Client of %r disconnected during the response", request)
+                return _CLIENT_GONE
+            if request._response_started:
+                # Too late for an error page: let the server abort the response.
+                raise
+            return self._error_response(request, 500, exc)
 
     async def _finish(self, request: Request, response: Any) -> None:
         try:

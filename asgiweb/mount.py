@@ -45,6 +45,7 @@ class MountedASGIResource(PrefixResource):
         super().__init__(prefix, name=name)
         self._asgi_app = app
         self._route = ResourceRoute("*", self._forward, self)
+        self._route.reads_asgi_receive = True
         self._lifespan_state: dict[str, Any] = {}
 
     @property

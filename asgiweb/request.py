@@ -40,6 +40,7 @@ from .typedefs import Receive, Scope, Send
 
 if TYPE_CHECKING:
     from .app import Application
+    from .disconnect import DisconnectWatcher
     from .response import StreamResponse
     from .routing import UrlMappingMatchInfo
 
@@ -103,6 +104,9 @@ class BaseRequest(MutableMapping[str, Any]):
     POST_METHODS = POST_METHODS
     _response_started = False  # set by the response that sends http.response.start
     _has_prepare_hooks = True  # the app clears it when no app has on_response_prepare
+    _client_gone = False  # set by a DisconnectWatcher on http.disconnect
+    _cancelled_by_client = False  # the handler was cancelled because the client left
+    _disconnect_watcher: DisconnectWatcher | None = None  # the one watching, if any
     # For a WebSocket request: the server's own send (``_send`` translates HTTP
     # responses into WebSocket denial responses).
     _websocket_send: Send

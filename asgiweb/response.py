@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from . import hdrs
+from .disconnect import DisconnectWatcher
 from .protocol import (
     ETAG_ANY,
     REASON_PHRASES,
@@ -404,6 +405,9 @@ class StreamResponse(MutableMapping[str, Any], HeadersMixin):
         if request._has_prepare_hooks:
             await request._prepare_hook(self)
         await self._send_start(request)
+        if request._disconnect_watcher is None and request._scope["type"] == "http":
+            # notice a client that leaves mid-stream, so write() can say so
+            DisconnectWatcher(request, None)
 
     def _prepare_headers(self, request: BaseRequest) -> None:
         headers = self._headers
@@ -463,6 +467,8 @@ class StreamResponse(MutableMapping[str, Any], HeadersMixin):
             raise RuntimeError("Cannot call write() before prepare()")
         if self._must_be_empty_body or not data:
             return
+        if self._req._client_gone:
+            raise ConnectionResetError("Cannot write to closing transport")
         self._body_length += len(data)
         if self._compressor is not None:
             data = self._compressor.compress(data)
@@ -488,6 +494,8 @@ class StreamResponse(MutableMapping[str, Any], HeadersMixin):
         if self._compressor is not None:
             tail += self._compressor.flush()
         self._eof_sent = True
+        if self._req._disconnect_watcher is not None:
+            self._req._disconnect_watcher.stop()
         await self._req._send({"type": "http.response.body", "body": tail, "more_body": False})
 
     # -- misc --------------------------------------------------------------

@@ -144,6 +144,10 @@ class AbstractResource(Sized, Iterable["AbstractRoute"]):
 class AbstractRoute(abc.ABC):
     """A handler for one method of a resource."""
 
+    #: True for routes whose handler hands ASGI ``receive`` to another app (mounts):
+    #: nothing else may call ``receive()`` for their requests.
+    reads_asgi_receive = False
+
     def __init__(
         self,
         method: str,

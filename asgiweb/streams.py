@@ -22,7 +22,7 @@ class StreamReader:
     ...     sink.write(chunk)
     """
 
-    __slots__ = ("_buffer", "_disconnected", "_eof", "_receive", "_total")
+    __slots__ = ("_buffer", "_disconnected", "_eof", "_eof_event", "_receive", "_total")
 
     def __init__(self, receive: Receive, *, eof: bool = False) -> None:
         self._receive = receive
@@ -30,6 +30,7 @@ class StreamReader:
         self._eof = eof
         self._total = 0
         self._disconnected = False
+        self._eof_event: asyncio.Event | None = None
 
     @property
     def total_bytes(self) -> int:
@@ -49,6 +50,19 @@ class StreamReader:
         """True when the body is complete and the buffer is empty."""
         return self._eof and not self._buffer
 
+    def _set_eof(self) -> None:
+        self._eof = True
+        if self._eof_event is not None:
+            self._eof_event.set()
+
+    async def wait_eof(self) -> None:
+        """Wait until the last piece of the body has been received (by whoever reads it)."""
+        if self._eof:
+            return
+        if self._eof_event is None:
+            self._eof_event = asyncio.Event()
+        await self._eof_event.wait()
+
     def exception(self) -> BaseException | None:
         return ClientDisconnectedError("Connection lost") if self._disconnected else None
 
@@ -60,12 +74,12 @@ class StreamReader:
         if message["type"] == "http.request":
             body: bytes = message.get("body", b"")
             if not message.get("more_body", False):
-                self._eof = True
+                self._set_eof()
             self._total += len(body)
             return body
         if message["type"] == "http.disconnect":
-            self._eof = True
             self._disconnected = True
+            self._set_eof()
             raise ClientDisconnectedError("Connection lost")
         return b""
 

@@ -1,0 +1,182 @@
+"""Handler cancellation on client disconnect, shielding and atomic jobs, through real uvicorn."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+import pytest
+
+from asgiweb import jobs, web
+
+from .conftest import ServerFactory
+
+EVENTS = web.AppKey("events", list[str])
+SEEN = web.AppKey("seen", asyncio.Event)
+
+
+async def drop_after(port: int, request: bytes, delay: float) -> float:
+    """Send *request* on a raw socket, wait *delay*, drop the connection; the drop time."""
+    _, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(request)
+    await writer.drain()
+    await asyncio.sleep(delay)
+    dropped = time.monotonic()
+    writer.close()
+    await writer.wait_closed()
+    return dropped
+
+
+GET = b"GET /slow HTTP/1.1\r\nHost: localhost\r\n\r\n"
+POST = b"POST /slow HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n\r\nhello"
+
+
+def make_app(*, cancellation: bool) -> web.Application:
+    async def slow(request: web.Request) -> web.Response:
+        body = await request.read()
+        request.app[EVENTS].append(f"start {body.decode()}".strip())
+        request.app[SEEN].set()
+        try:
+            await asyncio.sleep(1.0)
+        except asyncio.CancelledError:
+            request.app[EVENTS].append(f"cancelled at {time.monotonic()}")
+            raise
+        request.app[EVENTS].append("completed")
+        return web.Response(text="done")
+
+    async def shielded(request: web.Request) -> web.Response:
+        async def write_to_db() -> None:
+            await asyncio.sleep(0.3)
+            request.app[EVENTS].append("saved")
+
+        request.app[SEEN].set()
+        await asyncio.shield(write_to_db())
+        return web.Response(text="ok")
+
+    @jobs.atomic
+    async def atomic_handler(request: web.Request) -> web.Response:
+        request.app[SEEN].set()
+        await asyncio.sleep(0.3)
+        request.app[EVENTS].append("atomic saved")
+        return web.Response(text="ok")
+
+    app = web.Application(handler_cancellation=cancellation)
+    jobs.setup(app)
+    app[EVENTS] = []
+    app[SEEN] = asyncio.Event()
+    app.router.add_route("*", "/slow", slow)
+    app.router.add_get("/shielded", shielded)
+    app.router.add_get("/atomic", atomic_handler)
+    return app
+
+
+async def wait_for_event(events: list[str], prefix: str, timeout: float = 3.0) -> str:
+    for _ in range(int(timeout / 0.01)):
+        for event in events:
+            if event.startswith(prefix):
+                return event
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"no {prefix!r} event in {events}")
+
+
+@pytest.mark.parametrize("http", ["h11", "httptools"])
+@pytest.mark.parametrize("request_bytes", [GET, POST], ids=["GET", "POST-with-body"])
+async def test_drop_cancels_handler_when_enabled(
+    live_server: ServerFactory, http: str, request_bytes: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = make_app(cancellation=True)
+    server = await live_server(app, http=http)
+    with caplog.at_level(logging.WARNING):
+        dropped = await drop_after(server.port, request_bytes, 0.1)
+        event = await wait_for_event(app[EVENTS], "cancelled")
+    delay = float(event.split()[-1]) - dropped
+    assert delay < 1.0  # the real figure is a few ms: benchmarks/cancellation_delay.py
+    assert "completed" not in app[EVENTS]
+    assert app[EVENTS][0] == ("start hello" if request_bytes is POST else "start")
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+@pytest.mark.parametrize("http", ["h11", "httptools"])
+async def test_drop_does_not_cancel_when_disabled(
+    live_server: ServerFactory, http: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = make_app(cancellation=False)
+    server = await live_server(app, http=http)
+    with caplog.at_level(logging.WARNING):
+        await drop_after(server.port, GET, 0.1)
+        await wait_for_event(app[EVENTS], "completed")
+    assert app[EVENTS] == ["start", "completed"]
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+async def test_runner_option_turns_cancellation_on() -> None:
+    app = make_app(cancellation=False)
+    runner = web.AppRunner(app, handler_cancellation=True)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        await drop_after(runner.addresses[0][1], GET, 0.1)
+        await wait_for_event(app[EVENTS], "cancelled")
+    finally:
+        await runner.cleanup()
+
+
+async def test_shielded_work_completes_after_drop(live_server: ServerFactory) -> None:
+    app = make_app(cancellation=True)
+    server = await live_server(app)
+    await drop_after(server.port, b"GET /shielded HTTP/1.1\r\nHost: x\r\n\r\n", 0.1)
+    await wait_for_event(app[EVENTS], "saved")
+
+
+async def test_atomic_handler_completes_after_drop(live_server: ServerFactory) -> None:
+    app = make_app(cancellation=True)
+    server = await live_server(app)
+    await drop_after(server.port, b"GET /atomic HTTP/1.1\r\nHost: x\r\n\r\n", 0.1)
+    await wait_for_event(app[EVENTS], "atomic saved")
+
+
+async def test_streaming_to_a_gone_client_stops_quietly(
+    live_server: ServerFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Cancellation off: the next write() raises ConnectionResetError, as in aiohttp."""
+    outcome: list[str] = []
+
+    async def forever(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse()
+        await resp.prepare(request)
+        try:
+            while True:
+                await resp.write(b"tick\n")
+                await asyncio.sleep(0.02)
+        except ConnectionResetError as exc:
+            outcome.append(str(exc))
+            raise
+
+    app = web.Application()
+    app.router.add_get("/", forever)
+    server = await live_server(app)
+    with caplog.at_level(logging.WARNING):
+        await drop_after(server.port, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", 0.15)
+        for _ in range(300):
+            if outcome:
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)
+    assert outcome == ["Cannot write to closing transport"]
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+async def test_completed_requests_are_not_cancelled_afterwards(live_server: ServerFactory) -> None:
+    """Keep-alive: after a response the server reports disconnect; nothing is cancelled."""
+    app = make_app(cancellation=True)
+    server = await live_server(app)
+    async with server.client() as client:
+        for _ in range(3):
+            r = await client.get("/shielded")
+            assert r.text == "ok"
+    assert app[EVENTS] == ["saved", "saved", "saved"]
+
+
+def test_watcher_is_not_used_by_default() -> None:
+    assert web.Application()._handler_cancellation is False
