@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, overload
@@ -17,6 +18,8 @@ __all__ = (
     "AbstractRouteDef",
     "RouteDef",
     "RouteTableDef",
+    "StaticDef",
+    "static",
     "route",
     "head",
     "options",
@@ -54,6 +57,28 @@ class RouteDef(AbstractRouteDef):
         if self.method == "GET":
             return [router.add_get(self.path, self.handler, **self.kwargs)]
         return [router.add_route(self.method, self.path, self.handler, **self.kwargs)]
+
+
+@dataclass(frozen=True, repr=False)
+class StaticDef(AbstractRouteDef):
+    """A static directory waiting to be registered: ``web.static("/static", "static/")``."""
+
+    prefix: str
+    path: str | os.PathLike[str]
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        info = "".join(f", {name}={value!r}" for name, value in sorted(self.kwargs.items()))
+        return f"<StaticDef {self.prefix} -> {self.path}{info}>"
+
+    def register(self, router: UrlDispatcher) -> list[AbstractRoute]:
+        resource = router.add_static(self.prefix, self.path, **self.kwargs)
+        return list(resource)
+
+
+def static(prefix: str, path: str | os.PathLike[str], **kwargs: Any) -> StaticDef:
+    """A static-files definition for ``app.add_routes([...])``."""
+    return StaticDef(prefix, path, kwargs)
 
 
 def route(method: str, path: str, handler: Handler | type[AbstractView], **kwargs: Any) -> RouteDef:
@@ -169,3 +194,7 @@ class RouteTableDef(Sequence[AbstractRouteDef]):
 
     def view(self, path: str, **kwargs: Any) -> _Deco:
         return self.route(METH_ANY, path, **kwargs)
+
+    def static(self, prefix: str, path: str | os.PathLike[str], **kwargs: Any) -> None:
+        """Add a static directory to the table."""
+        self._items.append(StaticDef(prefix, path, kwargs))

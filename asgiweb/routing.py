@@ -13,6 +13,7 @@ import abc
 import asyncio
 import inspect
 import keyword
+import os
 import re
 import warnings
 from collections.abc import (
@@ -855,6 +856,43 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
 
     def add_delete(self, path: str, handler: Handler, **kwargs: Any) -> AbstractRoute:
         return self.add_route("DELETE", path, handler, **kwargs)
+
+    def add_static(
+        self,
+        prefix: str,
+        path: str | os.PathLike[str],
+        *,
+        name: str | None = None,
+        expect_handler: ExpectHandler | None = None,
+        chunk_size: int = 256 * 1024,
+        show_index: bool = False,
+        follow_symlinks: bool = False,
+        append_version: bool = False,
+    ) -> AbstractResource:
+        """Serve the files under directory *path* at URL *prefix* (GET and HEAD).
+
+        >>> app.router.add_static("/static", "static/", name="static", append_version=True)
+        >>> app.router["static"].url_for(filename="app.js")
+        URL('/static/app.js?v=...')
+        """
+        from .static import StaticResource
+
+        if not prefix.startswith("/"):
+            raise ValueError(f"Static prefix must start with '/', got {prefix!r}")
+        if prefix.endswith("/"):
+            prefix = prefix[:-1]
+        resource = StaticResource(
+            prefix,
+            path,
+            name=name,
+            expect_handler=expect_handler,
+            chunk_size=chunk_size,
+            show_index=show_index,
+            follow_symlinks=follow_symlinks,
+            append_version=append_version,
+        )
+        self.register_resource(resource)
+        return resource
 
     def add_view(
         self, path: str, handler: type[AbstractView] | Handler, **kwargs: Any

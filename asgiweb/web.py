@@ -8,6 +8,7 @@ from __future__ import annotations
 from .app import Application
 from .exceptions import *  # noqa: F403
 from .exceptions import __all__ as _exceptions_all
+from .fileresponse import FileResponse
 from .keys import AppKey, RequestKey, ResponseKey
 from .middlewares import middleware, normalize_path_middleware
 from .mount import MountedASGIResource
@@ -19,6 +20,7 @@ from .routedef import (
     AbstractRouteDef,
     RouteDef,
     RouteTableDef,
+    StaticDef,
     delete,
     get,
     head,
@@ -27,6 +29,7 @@ from .routedef import (
     post,
     put,
     route,
+    static,
     view,
 )
 from .routing import (
@@ -54,6 +57,7 @@ from .runner import (
     run_app,
 )
 from .signals import CleanupContext, CleanupError, Signal
+from .static import StaticResource
 from .streams import StreamReader
 from .subapps import (
     AbstractRuleMatching,
@@ -75,6 +79,10 @@ from .websocket import (
 )
 
 __all__ = (
+    "FileResponse",
+    "StaticDef",
+    "StaticResource",
+    "static",
     "ASGIPingWarning",
     "WebSocketError",
     "WebSocketReady",

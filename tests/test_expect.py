@@ -65,8 +65,11 @@ async def exchange(port: int, head: bytes, body: bytes | None = None) -> tuple[b
         else:
             final, first = first, b""
         length = next(
-            (int(line.split(b":")[1]) for line in final.split(b"\r\n")
-             if line.lower().startswith(b"content-length")),
+            (
+                int(line.split(b":")[1])
+                for line in final.split(b"\r\n")
+                if line.lower().startswith(b"content-length")
+            ),
             0,
         )
         final += await asyncio.wait_for(reader.readexactly(length), 5)
@@ -99,7 +102,7 @@ async def test_unknown_expectation_is_417(live_server: ServerFactory, http: str)
 async def test_http10_skips_the_check(live_server: ServerFactory, http: str) -> None:
     server = await live_server(make_app(), http=http)
     head = b"POST /default HTTP/1.0\r\nContent-Length: 5\r\nExpect: teapot\r\n\r\nhello"
-    first, final = await exchange(server.port, head)
+    _, final = await exchange(server.port, head)
     assert final.startswith(b"HTTP/1.1 200") and final.endswith(b"got 5 bytes")
 
 
@@ -135,5 +138,5 @@ async def test_seed_example_on_get(live_server: ServerFactory, http: str) -> Non
     first, final = await exchange(server.port, head)
     assert final.startswith(b"HTTP/1.1 403")
     head = b"GET / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nAuthorization: y\r\n\r\n"
-    first, final = await exchange(server.port, head)
+    _, final = await exchange(server.port, head)
     assert final.endswith(b"Hello, world")
