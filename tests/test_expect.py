@@ -135,7 +135,7 @@ async def test_custom_handler_returns_a_response(live_server: ServerFactory, htt
 async def test_seed_example_on_get(live_server: ServerFactory, http: str) -> None:
     server = await live_server(make_app(), http=http)
     head = b"GET / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n\r\n"
-    first, final = await exchange(server.port, head)
+    _, final = await exchange(server.port, head)
     assert final.startswith(b"HTTP/1.1 403")
     head = b"GET / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nAuthorization: y\r\n\r\n"
     _, final = await exchange(server.port, head)
