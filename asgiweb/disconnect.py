@@ -41,10 +41,16 @@ class DisconnectWatcher:
         request = self._request
         if request.body_exists:
             await request.content.wait_eof()
-        while True:
             message = await request._receive()
-            if message["type"] == "http.disconnect":
-                break
+        else:
+            # the server still delivers the (empty) body message first
+            message = await request._receive()
+            if message["type"] == "http.request" and not message.get("more_body"):
+                message = await request._receive()
+        if message["type"] != "http.disconnect":
+            # Once the body is complete a server only ever sends http.disconnect;
+            # anything else means this receive() cannot tell us, so stop watching.
+            return
         request._client_gone = True
         if self._cancel is not None and not self._cancel.done():
             request._cancelled_by_client = True

@@ -47,7 +47,7 @@ _CONTENT_CODINGS = {coding.value: coding for coding in ContentCoding}
 
 
 def encode_headers(headers: CIMultiDict[str]) -> list[tuple[bytes, bytes]]:
-    """Encode headers for ASGI, refusing any name or value that holds CR or LF."""
+    """Encode headers for ASGI (names lower-cased, as the spec asks); refuse CR and LF."""
     raw = []
     for name, value in headers.items():
         if "\n" in value or "\r" in value or "\n" in name or "\r" in name:
@@ -55,7 +55,7 @@ def encode_headers(headers: CIMultiDict[str]) -> list[tuple[bytes, bytes]]:
                 f"Newline or carriage return character detected in header {name!r}: "
                 f"{value!r}. This is a potential security issue (header injection)."
             )
-        raw.append((name.encode("latin-1"), value.encode("latin-1")))
+        raw.append((name.lower().encode("latin-1"), value.encode("latin-1")))
     return raw
 
 
