@@ -477,6 +477,9 @@ class Application(MutableMapping[Any, Any]):
         except asyncio.CancelledError:
             raise
         except Exception as exc:
+            if request._client_gone and isinstance(exc, ConnectionResetError):
+                server_logger.debug("Client of %r disconnected during the response", request)
+                return
             if request._response_started:
                 raise
             error = self._error_response(request, 500, exc)

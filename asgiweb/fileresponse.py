@@ -97,6 +97,13 @@ class FileResponse(StreamResponse):
         super().__init__(status=status, reason=reason, headers=headers)
         self._path = pathlib.Path(path)
         self._chunk_size = chunk_size
+        self._opened: _Opened | None = None  # set when the file was opened ahead (static)
+        self._tail = b""  # a small file's bytes, sent with the end of the response
+
+    def open_ahead(self, request: BaseRequest) -> None:
+        """Do the file-system work of ``prepare()`` now, in the calling (worker) thread."""
+        accept_encoding = request.headers.get(hdrs.ACCEPT_ENCODING, "").lower()
+        self._opened = self._open(request, accept_encoding, "Range" not in request.headers)
 
     # -- in the worker thread -----------------------------------------------------
 
@@ -162,10 +169,14 @@ class FileResponse(StreamResponse):
         if self._eof_sent or self._started:
             return
         loop = asyncio.get_running_loop()
-        accept_encoding = request.headers.get(hdrs.ACCEPT_ENCODING, "").lower()
-        # a range or an If-Range makes the whole-file shortcut pointless
-        whole_ok = "Range" not in request.headers
-        opened = await loop.run_in_executor(None, self._open, request, accept_encoding, whole_ok)
+        opened = self._opened
+        if opened is None:
+            accept_encoding = request.headers.get(hdrs.ACCEPT_ENCODING, "").lower()
+            # a range makes the whole-file shortcut pointless
+            whole_ok = "Range" not in request.headers
+            opened = await loop.run_in_executor(
+                None, self._open, request, accept_encoding, whole_ok
+            )
         try:
             await self._respond(request, opened)
         finally:
@@ -226,11 +237,15 @@ class FileResponse(StreamResponse):
         self._headers[hdrs.ACCEPT_RANGES] = "bytes"
         if partial:
             self._headers[hdrs.CONTENT_RANGE] = f"bytes {start}-{start + count - 1}/{size}"
+        if opened.data is not None:
+            # small: the bytes go out with the end of the response, in one message
+            self._watch_disconnect = False
+            await super().prepare(request)
+            if count and not self._must_be_empty_body:
+                self._tail = opened.data[start : start + count]
+            return
         await super().prepare(request)
         if count == 0 or self._must_be_empty_body:
-            return
-        if opened.data is not None:
-            await self.write(opened.data[start : start + count])
             return
         assert opened.file is not None and opened.path is not None
         if not partial and "http.response.pathsend" in (request.scope.get("extensions") or {}):
@@ -252,6 +267,10 @@ class FileResponse(StreamResponse):
             await self.write(chunk)
             offset += len(chunk)
             count -= len(chunk)
+
+    async def write_eof(self, data: bytes = b"") -> None:
+        tail, self._tail = self._tail, b""
+        await super().write_eof(tail + data if tail else data)
 
     async def _unsatisfiable(self, request: BaseRequest, size: int) -> None:
         self._headers[hdrs.CONTENT_RANGE] = f"bytes */{size}"

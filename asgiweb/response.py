@@ -103,6 +103,7 @@ class StreamResponse(MutableMapping[str, Any], HeadersMixin):
 
     __http_exception__ = False
     _sends_in_one_go = False  # Response sets it: prepare + write_eof as two messages
+    _watch_disconnect = True  # watch for a client that leaves while the body is streamed
     _length_check = True
     _body: bytes | bytearray | memoryview | None = None
     _keep_alive: bool | None = None
@@ -405,7 +406,11 @@ class StreamResponse(MutableMapping[str, Any], HeadersMixin):
         if request._has_prepare_hooks:
             await request._prepare_hook(self)
         await self._send_start(request)
-        if request._disconnect_watcher is None and request._scope["type"] == "http":
+        if (
+            self._watch_disconnect
+            and request._disconnect_watcher is None
+            and request._scope["type"] == "http"
+        ):
             # notice a client that leaves mid-stream, so write() can say so
             DisconnectWatcher(request, None)
 

@@ -184,9 +184,11 @@ class StaticResource(PrefixResource):
         if relative is None:
             raise HTTPNotFound()
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(None, self._response_for, self._directory / relative)
+        return await loop.run_in_executor(
+            None, self._response_for, request, self._directory / relative
+        )
 
-    def _response_for(self, unresolved: Path) -> StreamResponse:
+    def _response_for(self, request: Request, unresolved: Path) -> StreamResponse:
         path = self._checked(unresolved)
         if path is None:
             raise HTTPNotFound()
@@ -197,7 +199,9 @@ class StaticResource(PrefixResource):
                 raise HTTPForbidden()
         except PermissionError as error:
             raise HTTPForbidden() from error
-        return FileResponse(path, chunk_size=self._chunk_size)
+        response = FileResponse(path, chunk_size=self._chunk_size)
+        response.open_ahead(request)  # one trip to the worker thread for both steps
+        return response
 
     def _directory_as_html(self, directory: Path) -> str:
         relative = directory.relative_to(self._directory).as_posix()

@@ -62,3 +62,24 @@ async def test_background_task() -> None:
         assert data["polls"] >= 2 and data["value"] == data["polls"] ** 2
         task = app[example.POLLER]
     assert task.cancelled()
+
+
+async def test_static_site() -> None:
+    spec = importlib.util.spec_from_file_location(
+        "example_static_site", EXAMPLES / "static_site" / "app.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    async with TestClient(module.create_app()) as client:
+        page = await client.get("/")
+        import re
+
+        css_url = re.search(r'href="(/static/css/site\.css\?v=[^"]+)"', page.text)
+        js_url = re.search(r'src="(/static/app\.js\?v=[^"]+)"', page.text)
+        assert css_url and js_url
+        css = await client.get(css_url.group(1))
+        assert css.status_code == 200 and "font-family" in css.text
+        assert css.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        assert "Cache-Control" not in (await client.get("/static/app.js")).headers
+        assert "css/" in (await client.get("/static/")).text

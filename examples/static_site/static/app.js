@@ -1,0 +1,1 @@
+document.getElementById("greeting").textContent = "Hello from a versioned script";
