@@ -580,11 +580,7 @@ class Response(StreamResponse):
             self._state = {}
             self._headers = _TEXT_PLAIN_UTF8.copy()
             self._body = text.encode()
-            self._status = status if type(status) is int else int(status)
-            if reason is not None:
-                self._set_status(self._status, reason)
-            else:
-                self._reason = None
+            self._set_status(status, reason)
             return
         if (
             text is None
@@ -599,11 +595,7 @@ class Response(StreamResponse):
             if content_type is not None:
                 self._headers[hdrs.CONTENT_TYPE] = content_type
             self._body = body
-            self._status = status if type(status) is int else int(status)
-            if reason is not None:
-                self._set_status(self._status, reason)
-            else:
-                self._reason = None
+            self._set_status(status, reason)
             return
         if body is not None and text is not None:
             raise ValueError("body and text are not allowed together")

@@ -87,22 +87,22 @@ def _raw_passthrough(inner: Any) -> Any:
     return middleware
 
 
-def asgiweb_app(middlewares: int = 0, routes: int = ROUTES) -> Any:
-    from asgiweb import web
+def aiohttp_style_app(web: Any, middlewares: int = 0, routes: int = ROUTES) -> Any:
+    """The app in aiohttp.web's API: the same source serves asgiweb and aiohttp."""
 
-    async def plaintext(request: web.Request) -> web.Response:
+    async def plaintext(request: Any) -> Any:
         return web.Response(text="Hello, World!")
 
-    async def as_json(request: web.Request) -> web.Response:
+    async def as_json(request: Any) -> Any:
         return web.json_response(MESSAGE)
 
-    async def dynamic(request: web.Request) -> web.Response:
+    async def dynamic(request: Any) -> Any:
         return web.Response(text=request.match_info["id"])
 
-    async def echo(request: web.Request) -> web.Response:
+    async def echo(request: Any) -> Any:
         return web.Response(body=await request.read(), content_type="application/octet-stream")
 
-    async def ws_echo(request: web.Request) -> web.WebSocketResponse:
+    async def ws_echo(request: Any) -> Any:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         async for msg in ws:
@@ -110,7 +110,7 @@ def asgiweb_app(middlewares: int = 0, routes: int = ROUTES) -> Any:
         return ws
 
     @web.middleware
-    async def passthrough(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+    async def passthrough(request: Any, handler: Any) -> Any:
         return await handler(request)
 
     app = web.Application(middlewares=[passthrough] * middlewares)
@@ -121,6 +121,12 @@ def asgiweb_app(middlewares: int = 0, routes: int = ROUTES) -> Any:
     for i in range(routes):
         app.router.add_get(f"/route{i}/{{id}}", dynamic)
     return app
+
+
+def asgiweb_app(middlewares: int = 0, routes: int = ROUTES) -> Any:
+    from asgiweb import web
+
+    return aiohttp_style_app(web, middlewares, routes)
 
 
 def starlette_app(middlewares: int = 0, routes: int = ROUTES) -> Any:
@@ -310,37 +316,7 @@ def aiohttp_app(middlewares: int = 0, routes: int = ROUTES) -> Any:
     """aiohttp on its own server (end-to-end only: it is not an ASGI app)."""
     from aiohttp import web
 
-    async def plaintext(request: web.Request) -> web.Response:
-        return web.Response(text="Hello, World!")
-
-    async def as_json(request: web.Request) -> web.Response:
-        return web.json_response(MESSAGE)
-
-    async def dynamic(request: web.Request) -> web.Response:
-        return web.Response(text=request.match_info["id"])
-
-    async def echo(request: web.Request) -> web.Response:
-        return web.Response(body=await request.read(), content_type="application/octet-stream")
-
-    async def ws_echo(request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
-        async for msg in ws:
-            await ws.send_str(msg.data)
-        return ws
-
-    @web.middleware
-    async def passthrough(request: web.Request, handler: Any) -> web.StreamResponse:
-        return await handler(request)  # type: ignore[no-any-return]
-
-    app = web.Application(middlewares=[passthrough] * middlewares)
-    app.router.add_get("/ws-echo", ws_echo)
-    app.router.add_get("/plaintext", plaintext)
-    app.router.add_get("/json", as_json)
-    app.router.add_post("/echo", echo)
-    for i in range(routes):
-        app.router.add_get(f"/route{i}/{{id}}", dynamic)
-    return app
+    return aiohttp_style_app(web, middlewares, routes)
 
 
 ASGI_FRAMEWORKS: dict[str, Builder] = {

@@ -88,3 +88,38 @@ async def live_server() -> AsyncIterator[ServerFactory]:
     yield make
     for server in reversed(servers):
         await server.stop()
+
+
+async def asgi_request(
+    app: ASGIApp, raw_path: str, *, extensions: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """GET *raw_path* straight through the ASGI interface, as a server would pass it on.
+
+    The path is percent-decoded for ``scope["path"]`` and kept as sent in
+    ``raw_path``; returns every message the app sent.
+    """
+    from urllib.parse import unquote_to_bytes
+
+    raw = raw_path.encode("latin-1", "backslashreplace")
+    scope = {
+        "type": "http",
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": unquote_to_bytes(raw).decode("utf-8", "surrogateescape"),
+        "raw_path": raw,
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"localhost")],
+        "extensions": extensions or {},
+    }
+    messages: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        messages.append(message)
+
+    await app(scope, receive, send)
+    return messages

@@ -14,7 +14,7 @@ import pytest
 from asgiweb import web
 from asgiweb.fileresponse import FileResponse
 
-from .conftest import ClientFactory, ServerFactory
+from .conftest import ClientFactory, ServerFactory, asgi_request
 
 CONTENT = b"0123456789" * 100  # 1000 bytes
 
@@ -137,37 +137,10 @@ async def test_precompressed_siblings(client_for: ClientFactory, files: Path) ->
     assert "content-encoding" not in r.headers and r.text.startswith("<p>plain</p>")
 
 
-async def call(
-    app: web.Application, path: str, extensions: dict[str, Any] | None = None
-) -> list[dict[str, Any]]:
-    scope = {
-        "type": "http",
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "root_path": "",
-        "query_string": b"",
-        "headers": [(b"host", b"x")],
-        "extensions": extensions or {},
-    }
-    messages: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        messages.append(message)
-
-    await app(scope, receive, send)
-    return messages
-
-
 async def test_streams_in_chunks(tmp_path: Path) -> None:
     size = 3 * 1024 * 1024 + 123
     (tmp_path / "big.bin").write_bytes(os.urandom(size))
-    messages = await call(file_app(tmp_path, chunk_size=256 * 1024), "/big.bin")
+    messages = await asgi_request(file_app(tmp_path, chunk_size=256 * 1024), "/big.bin")
     bodies = [m for m in messages if m["type"] == "http.response.body"]
     assert max(len(m["body"]) for m in bodies) <= 256 * 1024
     assert len(bodies) == 14  # 13 chunks and the end
@@ -177,11 +150,11 @@ async def test_streams_in_chunks(tmp_path: Path) -> None:
 async def test_pathsend_when_the_server_offers_it(tmp_path: Path) -> None:
     (tmp_path / "big.bin").write_bytes(b"x" * 200_000)
     app = file_app(tmp_path)
-    messages = await call(app, "/big.bin", {"http.response.pathsend": {}})
+    messages = await asgi_request(app, "/big.bin", extensions={"http.response.pathsend": {}})
     assert [m["type"] for m in messages] == ["http.response.start", "http.response.pathsend"]
     assert messages[1]["path"] == str(tmp_path / "big.bin")
     assert (b"content-length", b"200000") in messages[0]["headers"]
-    plain = await call(app, "/big.bin")
+    plain = await asgi_request(app, "/big.bin")
     assert "http.response.pathsend" not in [m["type"] for m in plain]
 
 

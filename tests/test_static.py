@@ -15,7 +15,7 @@ import pytest
 from asgiweb import web
 from asgiweb.testing import TestClient
 
-from .conftest import ClientFactory, ServerFactory
+from .conftest import ClientFactory, ServerFactory, asgi_request
 
 SECRET = b"TOP-SECRET-OUTSIDE-THE-ROOT"
 
@@ -194,37 +194,8 @@ def test_corpus_is_large_enough() -> None:
 
 
 async def asgi_get(app: web.Application, raw_path: str) -> tuple[int, bytes]:
-    """Call the app with a raw path exactly as a server would pass it on."""
-    raw = raw_path.encode("latin-1", "backslashreplace")
-    decoded = raw_path
-    try:
-        from urllib.parse import unquote_to_bytes
-
-        decoded = unquote_to_bytes(raw).decode("utf-8", "surrogateescape")
-    except Exception:  # pragma: no cover - defensive
-        pass
-    scope = {
-        "type": "http",
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": decoded,
-        "raw_path": raw,
-        "root_path": "",
-        "query_string": b"",
-        "headers": [(b"host", b"localhost")],
-    }
-    messages: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        messages.append(message)
-
-    await app(scope, receive, send)
-    body = b"".join(m.get("body", b"") for m in messages[1:])
-    return messages[0]["status"], body
+    messages = await asgi_request(app, raw_path)
+    return messages[0]["status"], b"".join(m.get("body", b"") for m in messages[1:])
 
 
 @pytest.mark.parametrize("follow_symlinks", [False, True])
