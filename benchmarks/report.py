@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from . import e2e, inprocess
+from . import e2e, inprocess, static_files, ws_echo
 from .apps import ASGI_FRAMEWORKS
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -63,6 +63,8 @@ def write_markdown(
     inproc: dict[str, dict[str, float]],
     scale: dict[str, dict[int, float]],
     through: dict[str, dict[str, float]] | None,
+    websocket: dict[str, float],
+    static: dict[str, dict[str, tuple[float, float]]] | None,
     settings: dict[str, Any],
 ) -> None:
     frameworks = list(ASGI_FRAMEWORKS)
@@ -95,6 +97,27 @@ def write_markdown(
         inprocess.scale_table(scale),
         "",
     ]
+    parts += [
+        "## WebSocket echo, in process",
+        "",
+        "A synthetic `receive` feeds 20,000 text messages to each echo endpoint",
+        "(`python -m benchmarks.ws_echo`); microseconds per message, lower is better.",
+        "Through uvicorn the Python client is the bottleneck and all frameworks",
+        "measure alike, so only the in-process figure tells them apart.",
+        "",
+        ws_echo.inprocess_table(websocket),
+        "",
+    ]
+    if static:
+        parts += [
+            "## Static files, through a server",
+            "",
+            "`python -m benchmarks.static_files`: 1 KiB, 1 MiB and 100 MiB files; asgiweb and",
+            "Starlette's `StaticFiles` under uvicorn, aiohttp on its own server (`sendfile`).",
+            "",
+            static_files.table(static),
+            "",
+        ]
     if through:
         parts += [
             "## Through a server",
@@ -125,16 +148,19 @@ def main() -> None:
     frameworks = list(ASGI_FRAMEWORKS)
     inproc = run(inprocess.measure(frameworks, inprocess.CASES, rounds, count))
     scale = run(inprocess.routing_scale(rounds, count))
+    websocket = ws_echo.measure_inprocess(max(rounds // 3, 3), 20_000)
     through = None
+    static = None
     if not args.no_e2e and shutil.which("wrk"):
         through = e2e.measure(e2e.FRAMEWORKS, inprocess.CASES, e2e_rounds, duration, 64)
+        static = static_files.measure(e2e_rounds, duration)
     settings = {
         "date": datetime.date.today().isoformat(),
         "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores",
         "args": f"in process {rounds} rounds × {count} requests; "
         f"server {e2e_rounds} rounds × {duration:g} s",
     }
-    write_markdown(inproc, scale, through, settings)
+    write_markdown(inproc, scale, through, websocket, static, settings)
     chart(inproc, through)
     print((DOCS / "benchmarks.md").read_text())
 

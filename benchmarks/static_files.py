@@ -68,11 +68,8 @@ def run_wrk(url: str, duration: float, connections: int) -> tuple[float, float]:
     return rps, float(transfer.group(1)) * scale
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--duration", type=float, default=3.0)
-    args = parser.parse_args()
+def measure(rounds: int, duration: float) -> dict[str, dict[str, tuple[float, float]]]:
+    """Median (requests/s, MB/s) per file size and framework."""
     with tempfile.TemporaryDirectory() as root:
         for size in SIZES.values():
             (Path(root) / f"{size}.bin").write_bytes(random.randbytes(size))
@@ -88,7 +85,7 @@ def main() -> None:
             for port, process in servers.values():
                 wait_until_serving(port, process)
             samples: dict[tuple[str, str], list[tuple[float, float]]] = {}
-            for _ in range(args.rounds):
+            for _ in range(rounds):
                 for label, size in SIZES.items():
                     order = FRAMEWORKS[:]
                     random.shuffle(order)
@@ -97,24 +94,41 @@ def main() -> None:
                         url = f"http://127.0.0.1:{port}/static/{size}.bin"
                         connections = 4 if size > 10 * 1024**2 else 32
                         samples.setdefault((label, name), []).append(
-                            run_wrk(url, args.duration, connections)
+                            run_wrk(url, duration, connections)
                         )
         finally:
             for _, process in servers.values():
                 process.terminate()
             for _, process in servers.values():
                 process.wait(10)
+    return {
+        label: {
+            name: (
+                statistics.median(v[0] for v in samples[label, name]),
+                statistics.median(v[1] for v in samples[label, name]),
+            )
+            for name in FRAMEWORKS
+        }
+        for label in SIZES
+    }
+
+
+def table(results: dict[str, dict[str, tuple[float, float]]]) -> str:
+    lines = ["| file | " + " | ".join(FRAMEWORKS) + " |", "|---|" + "---:|" * len(FRAMEWORKS)]
+    for label, per_fw in results.items():
+        cells = [f"{rps:,.0f} req/s, {mbs:,.0f} MB/s" for rps, mbs in per_fw.values()]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=float, default=3.0)
+    args = parser.parse_args()
+    results = measure(args.rounds, args.duration)
     print(f"Static files through a server, median of {args.rounds} rounds")
-    print("| file | " + " | ".join(FRAMEWORKS) + " |")
-    print("|---|" + "---:|" * len(FRAMEWORKS))
-    for label in SIZES:
-        cells = []
-        for name in FRAMEWORKS:
-            values = samples[label, name]
-            rps = statistics.median(v[0] for v in values)
-            mbs = statistics.median(v[1] for v in values)
-            cells.append(f"{rps:,.0f} req/s, {mbs:,.0f} MB/s")
-        print(f"| {label} | " + " | ".join(cells) + " |")
+    print(table(results))
 
 
 if __name__ == "__main__":

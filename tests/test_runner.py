@@ -240,3 +240,33 @@ async def test_run_app_stops_gracefully_on_signal(signum: int) -> None:
             await proc.wait()
     lines = [line for line in out.splitlines() if line and not line.startswith("(")]
     assert lines == ["on_shutdown", "on_cleanup", "run_app returned"]
+
+
+async def test_tls_site() -> None:
+    import ssl
+
+    import trustme
+
+    ca = trustme.CA()
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("localhost").configure_cert(server_context)
+    client_context = ssl.create_default_context()
+    ca.configure_trust(client_context)
+
+    async def hello(request: web.Request) -> web.Response:
+        return web.Response(text=f"{request.scheme} {request.secure}")
+
+    app = web.Application()
+    app.router.add_get("/", hello)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_context)
+    await site.start()
+    try:
+        port = runner.addresses[0][1]
+        assert site.name == f"https://127.0.0.1:{port}"
+        async with httpx.AsyncClient(verify=client_context) as client:
+            r = await client.get(f"https://localhost:{port}/")
+        assert r.text == "https True"
+    finally:
+        await runner.cleanup()
