@@ -122,8 +122,8 @@ class Application(MutableMapping[Any, Any]):
         self._check_frozen()
         if not isinstance(key, AppKey):
             warnings.warn(
-                "It is recommended to use web.AppKey instances for keys.\n"
-                "https://docs.aiohttp.org/en/stable/web_advanced.html#application-s-config",
+                f"Application state key {key!r} is not a web.AppKey: use "
+                "KEY = web.AppKey(name, type) for typed, collision-free keys.",
                 category=NotAppKeyWarning,
                 stacklevel=2,
             )

@@ -110,7 +110,8 @@ def middleware_stack(middlewares: Iterable[Any]) -> tuple[tuple[Middleware, bool
             stack.append((m, True))
         else:
             warnings.warn(
-                f'old-style middleware "{m!r}" deprecated, see #2252',
+                f"old-style middleware {m!r} is deprecated: write it as "
+                "async def mw(request, handler) decorated with @web.middleware",
                 DeprecationWarning,
                 stacklevel=4,
             )

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Iterator
-from email.utils import format_datetime, parsedate
+from email.utils import parsedate
 from http import HTTPStatus
 from typing import NamedTuple
 
@@ -83,17 +82,6 @@ def parse_http_date(value: str | None) -> datetime.datetime | None:
         return None
 
 
-def format_http_date(value: datetime.datetime | float | int | str) -> str:
-    """Format a datetime or a POSIX timestamp as an HTTP date (strings pass through)."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, (int, float)):
-        value = datetime.datetime.fromtimestamp(value, datetime.timezone.utc)
-    elif value.tzinfo is None:
-        value = value.replace(tzinfo=datetime.timezone.utc)
-    return format_datetime(value.astimezone(datetime.timezone.utc), usegmt=True)
-
-
 def parse_content_type(value: str) -> tuple[str, dict[str, str]]:
     """Split a ``Content-Type`` value into a lower-case media type and its parameters."""
     mimetype, _, rest = value.partition(";")
@@ -122,25 +110,8 @@ def should_remove_content_length(method: str, status: int) -> bool:
     )
 
 
-def check_header_value(name: str, value: str) -> None:
-    """Raise ``ValueError`` if a header name or value would split the header block."""
-    if "\r" in value or "\n" in value or "\r" in name or "\n" in name or ":" in name:
-        raise ValueError(
-            f"Newline or carriage return character detected in header {name!r}: "
-            f"{value!r}. This is a potential security issue (header injection)."
-        )
-
-
-def iter_header_tokens(value: str) -> Iterator[str]:
-    """Yield the lower-case, stripped comma-separated tokens of a header value."""
-    for token in value.split(","):
-        token = token.strip().lower()
-        if token:
-            yield token
-
-
 _FORWARDED_PAIR_RE = re.compile(
-    r"\s*([!#$%&\'*+.^_`|~0-9A-Za-z-]+)\s*=\s*"
+    r'\s*([!#$%&\'*+.^_`|~0-9A-Za-z-]+)\s*=\s*'
     r'("(?:[^"\\]|\\.)*"|[!#$%&\'*+.^_`|~0-9A-Za-z:\[\]-]*)\s*(;|,|$)'
 )
 

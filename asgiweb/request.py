@@ -397,7 +397,11 @@ class BaseRequest(MutableMapping[str, Any]):
 
     @property
     def has_body(self) -> bool:
-        warnings.warn("Deprecated, use .can_read_body #2005", DeprecationWarning, stacklevel=2)
+        warnings.warn(
+            "request.has_body is deprecated, use request.can_read_body",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self.can_read_body
 
     async def read(self) -> bytes:
@@ -588,9 +592,11 @@ class BaseRequest(MutableMapping[str, Any]):
                 (k.lower().encode("latin-1"), v.encode("utf-8"))
                 for k, v in CIMultiDict(headers).items()
             ]
-        new = type(self).__new__(type(self))
+        cls = type(self)
+        new = cls.__new__(cls)
+        # copy the instance state, but not the values computed from the old scope
         new.__dict__.update(
-            {k: v for k, v in self.__dict__.items() if not self._is_cached_attribute(k)}
+            {k: v for k, v in self.__dict__.items() if not isinstance(getattr(cls, k, None), reify)}
         )
         new._scope = scope
         new.method = scope.get("method", "GET")
@@ -608,12 +614,6 @@ class BaseRequest(MutableMapping[str, Any]):
         if rel_url is not None:
             new._route_path = None
         return new
-
-    @staticmethod
-    def _is_cached_attribute(name: str) -> bool:
-        return isinstance(getattr(BaseRequest, name, None), reify) or isinstance(
-            getattr(Request, name, None), reify
-        )
 
     def __getitem__(self, key: str) -> Any:
         return self._state[key]
