@@ -355,15 +355,10 @@ class Application(MutableMapping[Any, Any]):
         if root_path or b"%" in (scope.get("raw_path") or b""):
             path = None  # the request works the routing path out itself
         request = Request(
-            scope,
-            receive,
-            send,
-            client_max_size=self._client_max_size,
-            client_max_fields=self._client_max_fields,
-            route_path=path,
+            scope, receive, send, self._client_max_size, self._client_max_fields, path
         )
-        if not self._has_prepare_hooks:
-            request._has_prepare_hooks = False
+        if self._has_prepare_hooks:
+            request._has_prepare_hooks = True
         if websocket_send is not None:
             request._websocket_send = websocket_send
         # url_for() includes the mount prefix while this request is handled

@@ -111,7 +111,7 @@ def should_remove_content_length(method: str, status: int) -> bool:
 
 
 _FORWARDED_PAIR_RE = re.compile(
-    r'\s*([!#$%&\'*+.^_`|~0-9A-Za-z-]+)\s*=\s*'
+    r"\s*([!#$%&\'*+.^_`|~0-9A-Za-z-]+)\s*=\s*"
     r'("(?:[^"\\]|\\.)*"|[!#$%&\'*+.^_`|~0-9A-Za-z:\[\]-]*)\s*(;|,|$)'
 )
 

@@ -103,7 +103,7 @@ class BaseRequest(MutableMapping[str, Any]):
 
     POST_METHODS = POST_METHODS
     _response_started = False  # set by the response that sends http.response.start
-    _has_prepare_hooks = True  # the app clears it when no app has on_response_prepare
+    _has_prepare_hooks = False  # the app sets it when an app has on_response_prepare
     _client_gone = False  # set by a DisconnectWatcher on http.disconnect
     _cancelled_by_client = False  # the handler was cancelled because the client left
     _disconnect_watcher: DisconnectWatcher | None = None  # the one watching, if any
@@ -116,7 +116,6 @@ class BaseRequest(MutableMapping[str, Any]):
         scope: Scope,
         receive: Receive,
         send: Send,
-        *,
         client_max_size: int = 1024**2,
         client_max_fields: int = 1000,
         route_path: str | None = None,
@@ -375,7 +374,7 @@ class BaseRequest(MutableMapping[str, Any]):
     @reify
     def content(self) -> StreamReader:
         """The body as a stream: ``read(n)``, ``readany()``, ``readline()``, ``iter_chunked(n)``."""
-        return StreamReader(self._receive, eof=not self.body_exists)
+        return StreamReader(self._receive, eof=self._read_bytes is not None or not self.body_exists)
 
     @reify
     def body_exists(self) -> bool:
@@ -413,8 +412,24 @@ class BaseRequest(MutableMapping[str, Any]):
             length = self.content_length
             if length is not None and length > max_size:
                 raise HTTPRequestEntityTooLarge(max_size, actual_size=length)
-        content = self.content
-        first = await content.readany()
+        if "content" in self.__dict__:
+            content = self.content
+            first = await content.readany()
+        else:
+            # Nobody has touched the stream: take the first message directly,
+            # which for most requests is the whole body.
+            if not self.body_exists:
+                self._read_bytes = b""
+                return b""
+            message = await self._receive()
+            if message["type"] == "http.request" and not message.get("more_body", False):
+                body: bytes = message.get("body", b"")
+                if max_size and len(body) > max_size:
+                    raise HTTPRequestEntityTooLarge(max_size, actual_size=len(body))
+                self._read_bytes = body
+                return body
+            content = self.content
+            first = content._consume(message)
         if content.at_eof():
             body = first
         else:

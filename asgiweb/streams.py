@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
-from .typedefs import Receive
+from .typedefs import Message, Receive
 
 
 class ClientDisconnectedError(ConnectionResetError):
@@ -70,7 +70,10 @@ class StreamReader:
         """Receive one body message; ``b""`` once the body is complete."""
         if self._eof:
             return b""
-        message = await self._receive()
+        return self._consume(await self._receive())
+
+    def _consume(self, message: Message) -> bytes:
+        """The body bytes of one ASGI message (raising if it reports a disconnect)."""
         if message["type"] == "http.request":
             body: bytes = message.get("body", b"")
             if not message.get("more_body", False):

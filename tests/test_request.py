@@ -532,3 +532,44 @@ async def test_config_dict_and_forwarded(client_for: ClientFactory) -> None:
         "name": "main",
         "forwarded": [{"for": "1.2.3.4", "proto": "https"}, {"for": "[::1]", "by": "x"}],
     }
+
+
+async def test_stream_is_empty_after_read(client_for: ClientFactory) -> None:
+    async def handler(request: web.Request) -> web.Response:
+        body = await request.read()
+        rest = await request.content.read()
+        return web.json_response(
+            {"body": body.decode(), "rest": rest.decode(), "can_read": request.can_read_body}
+        )
+
+    client = await client_for(app_with(handler))
+    r = await client.post("/", content=b"payload")
+    assert r.json() == {"body": "payload", "rest": "", "can_read": False}
+
+
+async def test_client_gone_while_reading_is_not_an_error() -> None:
+    async def handler(request: web.Request) -> web.Response:
+        await request.read()
+        raise AssertionError("unreachable: the client left while the body was read")
+
+    messages: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        messages.append(message)
+
+    scope = {
+        "type": "http",
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/",
+        "raw_path": b"/",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"content-length", b"10")],
+    }
+    await app_with(handler)(scope, receive, send)
+    assert messages == []  # nobody to answer
