@@ -8,8 +8,9 @@ import json
 import math
 import time
 import zlib
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from http.cookies import Morsel, SimpleCookie
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -46,16 +47,32 @@ _WBITS = {ContentCoding.deflate: zlib.MAX_WBITS, ContentCoding.gzip: 16 + zlib.M
 _CONTENT_CODINGS = {coding.value: coding for coding in ContentCoding}
 
 
+# Lower-case ASGI names of the standard headers, so the common ones are not
+# re-encoded (and re-checked) on every response.
+_ENCODED_NAMES: Mapping[str, bytes] = MappingProxyType(
+    {
+        str(value): str(value).lower().encode("latin-1")
+        for name, value in vars(hdrs).items()
+        if name.isupper() and isinstance(value, str) and not name.startswith("METH_")
+    }
+)
+
+
 def encode_headers(headers: CIMultiDict[str]) -> list[tuple[bytes, bytes]]:
     """Encode headers for ASGI (names lower-cased, as the spec asks); refuse CR and LF."""
     raw = []
     for name, value in headers.items():
-        if "\n" in value or "\r" in value or "\n" in name or "\r" in name:
+        encoded_name = _ENCODED_NAMES.get(name)
+        if encoded_name is None:
+            if "\n" in name or "\r" in name or ":" in name:
+                raise ValueError(f"Invalid header name {name!r}: it holds CR, LF or ':'")
+            encoded_name = name.lower().encode("latin-1")
+        if "\n" in value or "\r" in value:
             raise ValueError(
                 f"Newline or carriage return character detected in header {name!r}: "
                 f"{value!r}. This is a potential security issue (header injection)."
             )
-        raw.append((name.lower().encode("latin-1"), value.encode("latin-1")))
+        raw.append((encoded_name, value.encode("latin-1")))
     return raw
 
 
