@@ -175,6 +175,7 @@ class Scheduler:
         self._exception_handler = exception_handler
         self._jobs: set[Job[Any]] = set()
         self._pending: asyncio.Queue[Job[Any]] = asyncio.Queue(maxsize=pending_limit)
+        self._closing = False  # close() is giving running jobs their grace period
         self._closed = False
 
     def __repr__(self) -> str:
@@ -257,18 +258,25 @@ class Scheduler:
     async def close(self) -> None:
         """Let running jobs finish for up to ``close_timeout``, then cancel the rest.
 
-        Jobs still pending never start (their coroutines are closed).
+        Jobs still pending never start (their coroutines are closed). During the
+        grace period a running job may still spawn follow-up jobs (they share the
+        same deadline); after it, ``spawn()`` raises.
         """
-        if self._closed:
+        if self._closed or self._closing:
             return
-        self._closed = True
+        self._closing = True
         while not self._pending.empty():
             await self._pending.get_nowait()._close(0)
-        running = [
-            job._task for job in self._jobs if job._task is not None and not job._task.done()
-        ]
-        if running:
-            await asyncio.wait(running, timeout=self._close_timeout)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._close_timeout
+        while (remaining := deadline - loop.time()) > 0:
+            running = [
+                job._task for job in self._jobs if job._task is not None and not job._task.done()
+            ]
+            if not running:
+                break
+            await asyncio.wait(running, timeout=remaining)
+        self._closed = True
         await asyncio.gather(*(job._close(self._close_timeout) for job in list(self._jobs)))
         self._jobs.clear()
 

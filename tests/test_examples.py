@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.util
 import sys
 from pathlib import Path
@@ -83,3 +84,30 @@ async def test_static_site() -> None:
         assert css.headers["Cache-Control"] == "public, max-age=31536000, immutable"
         assert "Cache-Control" not in (await client.get("/static/app.js")).headers
         assert "css/" in (await client.get("/static/")).text
+
+
+async def test_signup_jobs_survive_a_dropped_client() -> None:
+    example = load("signup")
+    app = example.create_app()
+    async with TestClient(app) as client:
+        r = await client.post("/signup", data={"email": "ann@example.org", "name": "Ann"})
+        assert (r.status_code, r.json()) == (201, {"created": "ann@example.org"})
+        assert (await client.post("/signup", data={"email": "nope"})).status_code == 400
+        # a client that gives up early: the atomic handler still completes
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(client.post("/signup", data={"email": "bob@example.org"}), 0.01)
+    # leaving the client closed the scheduler: the welcome jobs finished first
+    assert set(app[example.ACCOUNTS]) == {"ann@example.org", "bob@example.org"}
+    assert sorted(app[example.OUTBOX]) == ["ann@example.org", "bob@example.org"]
+
+
+async def test_content_negotiation() -> None:
+    example = load("content_negotiation")
+    async with TestClient(example.create_app()) as client:
+        r = await client.get("/weather", headers={"Accept": "application/json"})
+        assert r.json()["sky"] == "sunny"
+        r = await client.get("/weather", headers={"Accept": "text/html;q=0.9, */*"})
+        assert r.text.startswith("<ul><li>city: Lyon</li>")
+        r = await client.get("/weather", headers={"Accept": "image/png"})
+        assert r.status_code == 406
+        assert r.text == "available: application/json, text/html, text/plain"

@@ -269,3 +269,23 @@ async def test_seed_spawn_example() -> None:
     async with TestClient(app) as client:
         assert (await client.get("/")).status_code == 200
         await asyncio.wait_for(finished.wait(), 1)
+
+
+async def test_running_job_may_spawn_during_the_grace_period() -> None:
+    scheduler = Scheduler(close_timeout=1.0)
+    done: list[str] = []
+
+    async def follow_up() -> None:
+        await asyncio.sleep(0.01)
+        done.append("follow-up")
+
+    async def first() -> None:
+        await asyncio.sleep(0.02)
+        await scheduler.spawn(follow_up())
+        done.append("first")
+
+    await scheduler.spawn(first())
+    await scheduler.close()
+    assert done == ["first", "follow-up"]
+    with pytest.raises(RuntimeError, match="after closing"):
+        await scheduler.spawn(follow_up())
