@@ -180,3 +180,45 @@ async def test_completed_requests_are_not_cancelled_afterwards(live_server: Serv
 
 def test_watcher_is_not_used_by_default() -> None:
     assert web.Application()._handler_cancellation is False
+
+
+async def test_thousand_jobs_and_runner_shutdown_through_uvicorn(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """1,000 jobs spawned over HTTP, then a graceful shutdown: all completed or cancelled."""
+    import gc
+    import warnings
+
+    finished: list[str] = []
+
+    async def job(i: int) -> None:
+        try:
+            await asyncio.sleep(0.01 if i % 2 else 60)
+            finished.append("completed")
+        except asyncio.CancelledError:
+            finished.append("cancelled")
+            raise
+
+    async def handler(request: web.Request) -> web.Response:
+        for i in range(1000):
+            await jobs.spawn(request, job(i))
+        return web.Response(text="spawned")
+
+    app = web.Application()
+    jobs.setup(app, limit=None, close_timeout=0.3)
+    app.router.add_post("/", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    with warnings.catch_warnings(record=True) as caught, caplog.at_level(logging.DEBUG, "asyncio"):
+        warnings.simplefilter("always")
+        reader, writer = await asyncio.open_connection("127.0.0.1", runner.addresses[0][1])
+        writer.write(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+        assert b"spawned" in await asyncio.wait_for(reader.read(1024), 5)
+        writer.close()
+        await runner.cleanup()
+        gc.collect()
+    assert finished.count("completed") == 500 and finished.count("cancelled") == 500
+    assert [str(w.message) for w in caught] == []
+    assert [r.getMessage() for r in caplog.records if r.name == "asyncio"] == []

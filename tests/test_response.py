@@ -300,3 +300,19 @@ async def test_plain_response_is_two_asgi_messages() -> None:
     await app(scope, receive, send)
     assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]
     assert sent[1] == {"type": "http.response.body", "body": b"hi", "more_body": False}
+
+
+async def test_prepare_refuses_header_injection_with_value_error(client_for: ClientFactory) -> None:
+    async def handler(request: web.Request) -> web.Response:
+        resp = web.StreamResponse(headers={"X-Name": "ann\r\nSet-Cookie: admin=1"})
+        with pytest.raises(ValueError, match="header injection"):
+            await resp.prepare(request)
+        assert not resp.prepared
+        bad_name = web.StreamResponse(headers={"X-A\nB": "v"})
+        with pytest.raises(ValueError, match="Invalid header name"):
+            await bad_name.prepare(request)
+        return web.Response(text="refused")
+
+    r = await (await client_for(serve(handler))).get("/")
+    assert r.text == "refused"
+    assert "set-cookie" not in r.headers
