@@ -14,23 +14,15 @@ import uvicorn
 from asgiweb.testing import TestClient
 from asgiweb.typedefs import ASGIApp
 
+pytest_plugins = ["asgiweb.pytest_plugin"]
+
 ClientFactory = Callable[..., Awaitable[TestClient]]
 
 
 @pytest.fixture
-async def client_for() -> AsyncIterator[ClientFactory]:
-    """``client = await client_for(app)``: a started TestClient, closed after the test."""
-    clients: list[TestClient] = []
-
-    async def make(app: ASGIApp, **kwargs: Any) -> TestClient:
-        client = TestClient(app, **kwargs)
-        await client.__aenter__()
-        clients.append(client)
-        return client
-
-    yield make
-    for client in reversed(clients):
-        await client.__aexit__(None, None, None)
+def client_for(asgiweb_client: ClientFactory) -> ClientFactory:
+    """The plugin's ``asgiweb_client`` fixture, under the name these tests use."""
+    return asgiweb_client
 
 
 class LiveServer:
