@@ -6,7 +6,7 @@ import asyncio
 import logging
 import traceback
 import warnings
-from collections.abc import Callable, Iterable, Iterator, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from functools import partial
 from html import escape as html_escape
 from http import HTTPStatus
@@ -20,7 +20,7 @@ from .middlewares import build_chain, build_legacy_chain, middleware_stack
 from .mount import MountedASGIResource
 from .request import Request
 from .response import Response, StreamResponse
-from .routing import AbstractRoute, UrlDispatcher, _root_path
+from .routing import AbstractRoute, UrlDispatcher, UrlMappingMatchInfo, _root_path
 from .signals import CleanupContext, FrozenList, Signal
 from .streams import ClientDisconnectedError
 from .subapps import Domain, MaskDomain, MatchedSubAppResource, PrefixedSubAppResource
@@ -93,6 +93,7 @@ class Application(MutableMapping[Any, Any]):
         self._error_chains: dict[tuple[Application, ...], Handler] = {}
         self._startup_done = False
         self._fast_routing = False
+        self._plain_routes: dict[str, tuple[Mapping[str, AbstractRoute], AbstractRoute | None]] = {}
         self._has_prepare_hooks = True
         self._has_middlewares = True
         self._apps_tuple: tuple[Application, ...] = (self,)
@@ -322,6 +323,7 @@ class Application(MutableMapping[Any, Any]):
         self._fast_routing = (
             type(self._router) is UrlDispatcher and self._router.only_builtin_resources
         )
+        self._plain_routes = self._router.plain_routes() if self._fast_routing else {}
 
     def _iter_apps(self) -> Iterator[Application]:
         yield self
@@ -365,7 +367,17 @@ class Application(MutableMapping[Any, Any]):
         token = _root_path.set(root_path) if root_path else None
         try:
             response = await self._respond(request, websocket_send is None)
-            if response is not _CLIENT_GONE:
+            try:
+                one_go = response._sends_in_one_go
+            except AttributeError:
+                one_go = False
+            if one_go and not response._started and not response._eof_sent:
+                # the common case (a Response): _finish() without its extra frame
+                try:
+                    await response._send_in_one_go(request)
+                except Exception as exc:
+                    await self._send_failed(request, exc)
+            elif response is not _CLIENT_GONE:
                 await self._finish(request, response)
         except asyncio.CancelledError:
             if not request._cancelled_by_client:
@@ -396,10 +408,19 @@ class Application(MutableMapping[Any, Any]):
         """Route *request* and run its handler: the response to send, or ``_CLIENT_GONE``."""
         try:
             if self._fast_routing:
-                match_info = self._router.resolve_path(request._route(), request.method)
-                match_info._apps = self._apps_tuple
-                match_info._current_app = self
-                match_info._frozen = True
+                path = request._route_path
+                if path is None:
+                    path = request._route()
+                method = request.method
+                plain = self._plain_routes.get(path)
+                route = None if plain is None else plain[0].get(method, plain[1])
+                if route is not None:
+                    match_info = UrlMappingMatchInfo._resolved(route, self._apps_tuple, self)
+                else:
+                    match_info = self._router.resolve_path(path, method)
+                    match_info._apps = self._apps_tuple
+                    match_info._current_app = self
+                    match_info._frozen = True
             else:
                 match_info = await self._router.resolve(request)
                 match_info.add_app(self)
@@ -421,10 +442,10 @@ class Application(MutableMapping[Any, Any]):
                 apps = match_info.apps
                 handler = self._error_handler if len(apps) == 1 else self._error_chain(apps)
             else:
-                route = match_info.route
+                route = match_info._route
                 handler = route._chain or build_chain(route.handler, match_info.apps)
             if not (
-                self._handler_cancellation and is_http and not match_info.route.reads_asgi_receive
+                self._handler_cancellation and is_http and not match_info._route.reads_asgi_receive
             ):
                 return await handler(request)
             watcher = DisconnectWatcher(request, asyncio.current_task())
@@ -469,16 +490,18 @@ class Application(MutableMapping[Any, Any]):
             if not response.prepared:
                 await response.prepare(request)
             await response.write_eof()
-        except asyncio.CancelledError:
-            raise
         except Exception as exc:
-            if request._client_gone and isinstance(exc, ConnectionResetError):
-                server_logger.debug("Client of %r disconnected during the response", request)
-                return
-            if request._response_started:
-                raise
-            error = self._error_response(request, 500, exc)
-            await error._send_in_one_go(request)
+            await self._send_failed(request, exc)
+
+    async def _send_failed(self, request: Request, exc: Exception) -> None:
+        """Sending the response raised *exc*: answer 500 if nothing was sent yet."""
+        if request._client_gone and isinstance(exc, ConnectionResetError):
+            server_logger.debug("Client of %r disconnected during the response", request)
+            return
+        if request._response_started:
+            raise exc
+        error = self._error_response(request, 500, exc)
+        await error._send_in_one_go(request)
 
     def _error_response(
         self, request: Request, status: int, exc: BaseException | None = None

@@ -105,6 +105,11 @@ class BaseRequest(MutableMapping[str, Any]):
     _response_started = False  # set by the response that sends http.response.start
     _has_prepare_hooks = False  # the app sets it when an app has on_response_prepare
     _client_gone = False  # set by a DisconnectWatcher on http.disconnect
+    # Set per instance only when they differ from these (fewer stores per request).
+    _client_max_fields = 1000
+    _read_bytes: bytes | None = None
+    _post: MultiDictProxy[Any] | None = None
+    _match_info: UrlMappingMatchInfo | None = None
     _cancelled_by_client = False  # the handler was cancelled because the client left
     _disconnect_watcher: DisconnectWatcher | None = None  # the one watching, if any
     # For a WebSocket request: the server's own send (``_send`` translates HTTP
@@ -125,13 +130,15 @@ class BaseRequest(MutableMapping[str, Any]):
         self.method: str = scope.get("method", "GET")
         self._receive = receive
         self._send = send
-        self._state: dict[str, Any] = {}
         self._client_max_size = client_max_size
-        self._client_max_fields = client_max_fields
-        self._read_bytes: bytes | None = None
-        self._post: MultiDictProxy[Any] | None = None
+        if client_max_fields != 1000:
+            self._client_max_fields = client_max_fields
         self._route_path = route_path
-        self._match_info: UrlMappingMatchInfo | None = None
+
+    @reify
+    def _state(self) -> dict[str, Any]:
+        """What ``request[key] = value`` stores (made on first use)."""
+        return {}
 
     # -- the scope ---------------------------------------------------------
 
@@ -408,17 +415,16 @@ class BaseRequest(MutableMapping[str, Any]):
         if self._read_bytes is not None:
             return self._read_bytes
         max_size = self._client_max_size
-        if max_size:
-            length = self.content_length
-            if length is not None and length > max_size:
-                raise HTTPRequestEntityTooLarge(max_size, actual_size=length)
+        length = self.content_length
+        if max_size and length is not None and length > max_size:
+            raise HTTPRequestEntityTooLarge(max_size, actual_size=length)
         if "content" in self.__dict__:
             content = self.content
             first = await content.readany()
         else:
             # Nobody has touched the stream: take the first message directly,
             # which for most requests is the whole body.
-            if not self.body_exists:
+            if not (length and self._scope["type"] == "http") and not self.body_exists:
                 self._read_bytes = b""
                 return b""
             message = await self._receive()

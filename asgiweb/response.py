@@ -13,10 +13,11 @@ from http.cookies import Morsel, SimpleCookie
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from multidict import CIMultiDict, CIMultiDictProxy
+from multidict import CIMultiDict, CIMultiDictProxy, getversion
 
 from . import hdrs
 from .disconnect import DisconnectWatcher
+from .lazy import reify
 from .protocol import (
     ETAG_ANY,
     REASON_PHRASES,
@@ -136,6 +137,10 @@ class StreamResponse(MutableMapping[str, Any], HeadersMixin):
     _body_length = 0
     _cookies: SimpleCookie | None = None
     _reason: str | None
+    # Response: the multidict version of headers built from a template while
+    # nothing that changes how the response is sent (status, cookies,
+    # compression, chunking, keep-alive, headers) has been touched.
+    _pristine: int | None = None
 
     def __init__(
         self,
@@ -144,9 +149,13 @@ class StreamResponse(MutableMapping[str, Any], HeadersMixin):
         reason: str | None = None,
         headers: LooseHeaders | None = None,
     ) -> None:
-        self._state: dict[str, Any] = {}
         self._headers = CIMultiDict(headers) if headers is not None else CIMultiDict()
         self._set_status(status, reason)
+
+    @reify
+    def _state(self) -> dict[str, Any]:
+        """What ``response[key] = value`` stores (made on first use)."""
+        return {}
 
     # -- status ------------------------------------------------------------
 
@@ -175,6 +184,7 @@ class StreamResponse(MutableMapping[str, Any], HeadersMixin):
         self._set_status(status, reason)
 
     def _set_status(self, status: int, reason: str | None) -> None:
+        self._pristine = None
         self._status = status if type(status) is int else int(status)
         if reason is not None and ("\r" in reason or "\n" in reason):
             raise ValueError("Reason cannot contain \\r or \\n")
@@ -186,6 +196,7 @@ class StreamResponse(MutableMapping[str, Any], HeadersMixin):
 
     def force_close(self) -> None:
         """Ask the server to close the connection after this response."""
+        self._pristine = None
         self._keep_alive = False
 
     @property
@@ -205,6 +216,7 @@ class StreamResponse(MutableMapping[str, Any], HeadersMixin):
         """Send the body without ``Content-Length`` (the server frames it in chunks)."""
         if hdrs.CONTENT_LENGTH in self._headers:
             raise RuntimeError("You can't enable chunked encoding when a content length is set")
+        self._pristine = None
         self._chunked = True
 
     def enable_compression(
@@ -216,6 +228,7 @@ class StreamResponse(MutableMapping[str, Any], HeadersMixin):
         """
         if force is not None and not isinstance(force, ContentCoding):
             raise TypeError(f"force must be a ContentCoding or None, not {force!r}")
+        self._pristine = None
         self._compression = True
         self._compression_force = force
         self._compression_strategy = strategy
@@ -229,6 +242,7 @@ class StreamResponse(MutableMapping[str, Any], HeadersMixin):
     @property
     def cookies(self) -> SimpleCookie:
         if self._cookies is None:
+            self._pristine = None
             self._cookies = SimpleCookie()
         return self._cookies
 
@@ -562,7 +576,42 @@ def _cookie_header(morsel: Morsel[str], partitioned: bool) -> str:
     return value + "; Partitioned" if partitioned else value
 
 
-_TEXT_PLAIN_UTF8 = CIMultiDictProxy(CIMultiDict({hdrs.CONTENT_TYPE: "text/plain; charset=utf-8"}))
+# Responses built from a body and a Content-Type only (``Response(text=...)``,
+# ``json_response(...)``, ``Response(body=..., content_type=...)``) start from a
+# shared header template whose ASGI encoding is known. While their headers stay
+# untouched (multidict's version says so), they are sent without re-encoding.
+_HeaderTemplate = tuple[CIMultiDictProxy[str], tuple[bytes, bytes] | None]
+
+
+def _template(content_type: str | None) -> _HeaderTemplate:
+    if content_type is None:
+        return CIMultiDictProxy(CIMultiDict()), None
+    headers = CIMultiDictProxy(CIMultiDict({hdrs.CONTENT_TYPE: content_type}))
+    return headers, (b"content-type", content_type.encode("ascii"))
+
+
+_NO_CONTENT_TYPE = _template(None)
+_TEXT_PLAIN = _template("text/plain; charset=utf-8")
+_OCTET_STREAM = (b"content-type", b"application/octet-stream")
+# The Content-Types most responses carry; others take the general path.
+_TEMPLATES: Mapping[str, _HeaderTemplate] = MappingProxyType(
+    {
+        content_type: _template(content_type)
+        for media_type in (
+            "text/plain",
+            "text/html",
+            "text/css",
+            "text/csv",
+            "text/xml",
+            "application/json",
+            "application/javascript",
+            "application/xml",
+            "application/octet-stream",
+            "application/x-www-form-urlencoded",
+        )
+        for content_type in (media_type, media_type + "; charset=utf-8")
+    }
+)
 
 
 class Response(StreamResponse):
@@ -573,6 +622,7 @@ class Response(StreamResponse):
     """
 
     _compressed_body: bytes | None = None
+    _raw_content_type: tuple[bytes, bytes] | None = None
 
     def __init__(
         self,
@@ -585,35 +635,29 @@ class Response(StreamResponse):
         content_type: str | None = None,
         charset: str | None = None,
     ) -> None:
-        if (
-            text is not None
-            and body is None
-            and headers is None
-            and content_type is None
-            and charset is None
-            and type(text) is str
-        ):
-            # the common case: web.Response(text="...")
-            self._state = {}
-            self._headers = _TEXT_PLAIN_UTF8.copy()
-            self._body = text.encode()
-            self._set_status(status, reason)
-            return
-        if (
-            text is None
-            and headers is None
-            and charset is None
-            and (type(body) is bytes or body is None)
-            and (content_type is None or "charset" not in content_type)
-        ):
-            # web.Response(body=b"...", content_type="...") or an empty response
-            self._state = {}
-            self._headers = CIMultiDict()
-            if content_type is not None:
-                self._headers[hdrs.CONTENT_TYPE] = content_type
-            self._body = body
-            self._set_status(status, reason)
-            return
+        if headers is None and charset is None and reason is None and type(status) is int:
+            template: _HeaderTemplate | None = None
+            if body is None and type(text) is str:
+                if content_type is None:
+                    template = _TEXT_PLAIN
+                else:  # a content_type holding a charset is refused below
+                    template = _TEMPLATES.get(content_type + "; charset=utf-8")
+                if template is not None:
+                    body = text.encode()
+            elif text is None and (type(body) is bytes or body is None):
+                if content_type is None:
+                    template = _NO_CONTENT_TYPE
+                elif "charset" not in content_type:
+                    template = _TEMPLATES.get(content_type)
+            if template is not None:
+                headers = self._headers = template[0].copy()
+                if 200 <= status < 300 and status != 204:
+                    self._pristine = getversion(headers)  # type: ignore[arg-type]
+                self._raw_content_type = template[1]
+                self._body = body
+                self._status = status
+                self._reason = None
+                return
         if body is not None and text is not None:
             raise ValueError("body and text are not allowed together")
         real_headers: CIMultiDict[str] = CIMultiDict() if headers is None else CIMultiDict(headers)
@@ -644,7 +688,6 @@ class Response(StreamResponse):
             if charset is not None:
                 content_type += "; charset=" + charset
             real_headers[hdrs.CONTENT_TYPE] = content_type
-        self._state = {}
         self._headers = real_headers
         self._set_status(status, reason)
         if text is not None:
@@ -739,6 +782,33 @@ class Response(StreamResponse):
         self._req = request
         status = self._status
         headers = self._headers
+        pristine = self._pristine
+        if (
+            pristine is not None
+            and getversion(headers) == pristine  # type: ignore[arg-type]
+            and not request._has_prepare_hooks
+            and request.method != "HEAD"
+        ):
+            # headers as built from the template: encode only Content-Length
+            payload = self._body or b""
+            length = str(len(payload))
+            headers[hdrs.CONTENT_LENGTH] = length
+            content_type = self._raw_content_type
+            if content_type is not None:
+                raw_headers = [content_type, (b"content-length", length.encode())]
+            elif payload:
+                headers[hdrs.CONTENT_TYPE] = "application/octet-stream"
+                raw_headers = [(b"content-length", length.encode()), _OCTET_STREAM]
+            else:
+                raw_headers = [(b"content-length", b"0")]
+            self._started = True
+            request._response_started = True
+            send = request._send
+            await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+            self._body_length = len(payload)
+            self._eof_sent = True
+            await send({"type": "http.response.body", "body": payload, "more_body": False})
+            return
         if (
             200 <= status < 300
             and status != 204

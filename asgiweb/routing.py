@@ -238,6 +238,18 @@ class UrlMappingMatchInfo(dict[str, str]):
         self._current_app: Application | None = None
         self._frozen = False
 
+    @classmethod
+    def _resolved(
+        cls, route: AbstractRoute, apps: tuple[Application, ...], app: Application
+    ) -> UrlMappingMatchInfo:
+        """A frozen match without path variables, for *route* in *app* (the fast path)."""
+        match_info = dict.__new__(cls)
+        match_info._route = route
+        match_info._apps = apps
+        match_info._current_app = app
+        match_info._frozen = True
+        return match_info
+
     @property
     def handler(self) -> Handler:
         return self._route.handler
@@ -740,6 +752,21 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
         self._frozen = True
         for resource in self._resources:
             resource.freeze()
+
+    def plain_routes(self) -> dict[str, tuple[Mapping[str, AbstractRoute], AbstractRoute | None]]:
+        """Path -> (routes by method, ``*`` route) for paths a plain resource answers first.
+
+        A lookup in it gives the same route :meth:`resolve_path` would find, in
+        one step; a miss (or a method the resource lacks) takes the general path.
+        """
+        table: dict[str, tuple[Mapping[str, AbstractRoute], AbstractRoute | None]] = {}
+        for key, entries in self._index.items():
+            if not entries:
+                continue  # every resource here moved under a prefix
+            resource, builtin = entries[0]
+            if builtin and type(resource) is PlainResource and resource._path == key:
+                table[key] = (resource._routes, resource._any_route)
+        return table
 
     def _check_not_frozen(self) -> None:
         if self._frozen:

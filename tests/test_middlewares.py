@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from asgiweb import web
+from asgiweb.typedefs import Handler
 
 from .conftest import ClientFactory
 
@@ -190,3 +191,19 @@ async def test_normalize_path(
 def test_normalize_path_rejects_both() -> None:
     with pytest.raises(ValueError, match="Cannot both remove and append slash"):
         web.normalize_path_middleware(append_slash=True, remove_slash=True)
+
+
+async def test_middleware_handler_parameter_may_have_any_name(client_for: ClientFactory) -> None:
+    @web.middleware
+    async def tag(request: web.Request, call_next: Handler) -> web.StreamResponse:
+        response = await call_next(request)
+        response.headers["X-Tag"] = "1"
+        return response
+
+    async def hello(request: web.Request) -> web.Response:
+        return web.Response(text="hi")
+
+    app = web.Application(middlewares=[tag, tag])
+    app.router.add_get("/", hello)
+    r = await (await client_for(app)).get("/")
+    assert (r.text, r.headers.get_list("x-tag")) == ("hi", ["1"])

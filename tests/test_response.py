@@ -316,3 +316,146 @@ async def test_prepare_refuses_header_injection_with_value_error(client_for: Cli
     r = await (await client_for(serve(handler))).get("/")
     assert r.text == "refused"
     assert "set-cookie" not in r.headers
+
+
+# Response(text=...), Response(body=..., content_type=...) and json_response()
+# start from shared, pre-encoded header templates; passing headers= takes the
+# general path. Whatever is done to the response afterwards, both must send
+# exactly the same status, headers and body.
+BUILDS: dict[str, Any] = {
+    "text": lambda **kw: web.Response(text="héllo", **kw),
+    "text html": lambda **kw: web.Response(text="<b>hi</b>", content_type="text/html", **kw),
+    "text unusual type": lambda **kw: web.Response(
+        text="x", content_type="application/vnd.example", **kw
+    ),
+    "bytes": lambda **kw: web.Response(body=b"\x00\x01", **kw),
+    "bytes json": lambda **kw: web.Response(body=b"{}", content_type="application/json", **kw),
+    "empty": lambda **kw: web.Response(**kw),
+    "json_response": lambda **kw: web.json_response({"a": 1}, **kw),
+    "status 201": lambda **kw: web.Response(text="made", status=201, **kw),
+    "status 204": lambda **kw: web.Response(status=204, **kw),
+    "status 304": lambda **kw: web.Response(text="x", status=304, **kw),
+}
+
+
+def _set_header(resp: web.Response) -> None:
+    resp.headers["X-Extra"] = "1"
+
+
+def _set_content_type(resp: web.Response) -> None:
+    resp.content_type = "text/csv"
+
+
+def _set_status(resp: web.Response) -> None:
+    resp.set_status(404, "Gone Fishing")
+
+
+def _set_cookie(resp: web.Response) -> None:
+    resp.set_cookie("sid", "abc")
+
+
+def _cookies_property(resp: web.Response) -> None:
+    resp.cookies["flavour"] = "oat"
+
+
+def _compress(resp: web.Response) -> None:
+    resp.enable_compression(web.ContentCoding.gzip)
+
+
+def _force_close(resp: web.Response) -> None:
+    resp.force_close()
+
+
+def _drop_content_type(resp: web.Response) -> None:
+    resp.headers.pop("Content-Type", None)
+
+
+def _set_content_length(resp: web.Response) -> None:
+    resp.headers["Content-Length"] = str(len(resp.body or b""))
+
+
+def _set_body(resp: web.Response) -> None:
+    resp.body = b"replaced"
+
+
+MUTATIONS: dict[str, Any] = {
+    "untouched": lambda resp: None,
+    "header added": _set_header,
+    "content_type set": _set_content_type,
+    "status changed": _set_status,
+    "cookie set": _set_cookie,
+    "cookies property": _cookies_property,
+    "compressed": _compress,
+    "force_close": _force_close,
+    "content type removed": _drop_content_type,
+    "content length set": _set_content_length,
+    "body replaced": _set_body,
+}
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+@pytest.mark.parametrize("mutation", list(MUTATIONS))
+@pytest.mark.parametrize("build", list(BUILDS))
+async def test_template_responses_send_what_the_general_path_sends(
+    client_for: ClientFactory, build: str, mutation: str, method: str
+) -> None:
+    async def handler(request: web.Request) -> web.Response:
+        extra = {"headers": {}} if request.query.get("general") else {}
+        resp: web.Response = BUILDS[build](**extra)
+        MUTATIONS[mutation](resp)
+        return resp
+
+    client = await client_for(serve(handler))
+    fast = await client.request(method, "/")
+    general = await client.request(method, "/?general=1")
+    assert fast.status_code == general.status_code
+    assert fast.headers.multi_items() == general.headers.multi_items()
+    assert fast.content == general.content
+
+
+async def test_template_response_with_prepare_hook(client_for: ClientFactory) -> None:
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(text="hi")
+
+    async def stamp(request: web.Request, response: web.StreamResponse) -> None:
+        response.headers["X-Stamp"] = "yes"
+        response.content_type = "text/markdown"
+
+    app = serve(handler)
+    app.on_response_prepare.append(stamp)
+    r = await (await client_for(app)).get("/")
+    assert r.headers["x-stamp"] == "yes"
+    assert r.headers["content-type"] == "text/markdown; charset=utf-8"
+    assert r.text == "hi"
+
+
+@pytest.mark.parametrize(
+    "content_type", ["text/html\r\nSet-Cookie: pwned=1", "text/html\nX-Evil: 1"]
+)
+async def test_content_type_argument_cannot_inject_headers(
+    client_for: ClientFactory, content_type: str
+) -> None:
+    async def handler(request: web.Request) -> web.Response:
+        if request.query.get("body"):
+            return web.Response(body=b"x", content_type=content_type)
+        return web.Response(text="x", content_type=content_type)
+
+    client = await client_for(serve(handler))
+    for url in ("/", "/?body=1"):
+        r = await client.get(url)
+        assert r.status_code == 500
+        assert "set-cookie" not in r.headers and "x-evil" not in r.headers
+
+
+async def test_headers_after_sending_include_content_length(client_for: ClientFactory) -> None:
+    sent: list[web.Response] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        resp = web.Response(text="four")
+        sent.append(resp)
+        return resp
+
+    await (await client_for(serve(handler))).get("/")
+    assert sent[0].prepared
+    assert sent[0].headers["Content-Length"] == "4"
+    assert sent[0].body_length == 4

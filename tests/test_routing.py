@@ -283,3 +283,43 @@ async def test_custom_resource_takes_part(client_for: ClientFactory) -> None:
     client = await client_for(app)
     assert (await client.get("/docs/a/b/c")).json()["match"] == {"tail": "a/b/c"}
     assert (await client.post("/docs/x")).status_code == 405
+
+
+async def test_plain_path_shared_by_two_resources(client_for: ClientFactory) -> None:
+    # Two resources for one plain path (different names): a method the first
+    # lacks is still found on the second, and the 405 lists both.
+    async def get_a(request: web.Request) -> web.Response:
+        return web.Response(text="get")
+
+    async def post_a(request: web.Request) -> web.Response:
+        return web.Response(text="post")
+
+    app = web.Application()
+    app.router.add_get("/a", get_a, name="reader")
+    app.router.add_post("/a", post_a, name="writer")
+    app.router.add_route("*", "/any", get_a)
+    client = await client_for(app)
+    assert (await client.get("/a")).text == "get"
+    assert (await client.post("/a")).text == "post"
+    r = await client.put("/a")
+    assert r.status_code == 405
+    assert set(r.headers["allow"].split(",")) == {"GET", "HEAD", "POST"}
+    assert (await client.patch("/any")).text == "get"
+
+
+async def test_plain_paths_of_parent_and_subapp(client_for: ClientFactory) -> None:
+    async def parent(request: web.Request) -> web.Response:
+        return web.Response(text="parent")
+
+    async def child(request: web.Request) -> web.Response:
+        return web.Response(text="child")
+
+    sub = web.Application()
+    sub.router.add_get("/x", child)
+    app = web.Application()
+    app.router.add_get("/x", parent)
+    app.add_subapp("/sub", sub)
+    client = await client_for(app)
+    assert (await client.get("/x")).text == "parent"
+    assert (await client.get("/sub/x")).text == "child"
+    assert (await client.get("/sub")).status_code == 404
