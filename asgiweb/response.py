@@ -790,47 +790,40 @@ class Response(StreamResponse):
             and request.method != "HEAD"
         ):
             # headers as built from the template: encode only Content-Length
-            payload = self._body or b""
-            length = str(len(payload))
+            body: Any = self._body or b""
+            length = str(len(body))
             headers[hdrs.CONTENT_LENGTH] = length
             content_type = self._raw_content_type
             if content_type is not None:
                 raw_headers = [content_type, (b"content-length", length.encode())]
-            elif payload:
+            elif body:
                 headers[hdrs.CONTENT_TYPE] = "application/octet-stream"
                 raw_headers = [(b"content-length", length.encode()), _OCTET_STREAM]
             else:
                 raw_headers = [(b"content-length", b"0")]
-            self._started = True
-            request._response_started = True
-            send = request._send
-            await send({"type": "http.response.start", "status": status, "headers": raw_headers})
-            self._body_length = len(payload)
-            self._eof_sent = True
-            await send({"type": "http.response.body", "body": payload, "more_body": False})
-            return
-        if (
-            200 <= status < 300
-            and status != 204
-            and self._cookies is None
-            and not self._compression
-            and not self._chunked
-            and self._keep_alive is None
-            and request.method != "HEAD"
-            and hdrs.CONTENT_LENGTH not in headers
-        ):
-            # the common case, without the general path's checks
-            body: Any = self._body or b""
-            headers[hdrs.CONTENT_LENGTH] = str(len(body))
-            if body and hdrs.CONTENT_TYPE not in headers:
-                headers[hdrs.CONTENT_TYPE] = "application/octet-stream"
         else:
-            body = None
-            self._must_be_empty_body = must_be_empty_body(request.method, status)
-            self._prepare_headers(request)
-        if request._has_prepare_hooks:
-            await request._prepare_hook(self)
-        raw_headers = encode_headers(headers)
+            if (
+                200 <= status < 300
+                and status != 204
+                and self._cookies is None
+                and not self._compression
+                and not self._chunked
+                and self._keep_alive is None
+                and request.method != "HEAD"
+                and hdrs.CONTENT_LENGTH not in headers
+            ):
+                # the common case, without the general path's checks
+                body = self._body or b""
+                headers[hdrs.CONTENT_LENGTH] = str(len(body))
+                if body and hdrs.CONTENT_TYPE not in headers:
+                    headers[hdrs.CONTENT_TYPE] = "application/octet-stream"
+            else:
+                body = None
+                self._must_be_empty_body = must_be_empty_body(request.method, status)
+                self._prepare_headers(request)
+            if request._has_prepare_hooks:
+                await request._prepare_hook(self)
+            raw_headers = encode_headers(headers)
         self._started = True
         request._response_started = True
         send = request._send
