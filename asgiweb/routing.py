@@ -699,12 +699,16 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
         while True:
             candidates = index.get(part)
             if candidates is not None:
+                # only built-in resources (Resource subclasses) get here
                 for resource, _ in candidates:
-                    match_info, methods = resource._resolve(path, method)  # type: ignore[attr-defined]
-                    if match_info is not None:
-                        return match_info  # type: ignore[no-any-return]
-                    if methods:
-                        allowed = set(methods) if allowed is None else allowed | methods
+                    match_dict = resource._match(path)  # type: ignore[attr-defined]
+                    if match_dict is None:
+                        continue
+                    route = resource._routes.get(method, resource._any_route)  # type: ignore[attr-defined]
+                    if route is not None:
+                        return UrlMappingMatchInfo(match_dict, route)
+                    methods = resource._allowed_methods  # type: ignore[attr-defined]
+                    allowed = set(methods) if allowed is None else allowed | methods
             if part == "/" or not part:
                 break
             part = part.rpartition("/")[0] or "/"
