@@ -372,7 +372,7 @@ class Application(MutableMapping[Any, Any]):
             except AttributeError:
                 one_go = False
             if one_go and not response._started and not response._eof_sent:
-                # the common case (a Response): _finish() without its extra frame
+                # the common case (a Response): two ASGI messages, no extra frame
                 try:
                     await response._send_in_one_go(request)
                 except Exception as exc:
@@ -473,20 +473,15 @@ class Application(MutableMapping[Any, Any]):
             return self._error_response(request, 500, exc)
 
     async def _finish(self, request: Request, response: Any) -> None:
-        try:
-            one_go = response._sends_in_one_go
-        except AttributeError:
+        """Send what the handler returned, when it is not a fresh ``Response``."""
+        if not isinstance(response, StreamResponse):
             server_logger.error(
                 "Web-handler should return a response instance, got %r (handler %r)",
                 response,
                 request._match_info.handler if request._match_info else None,
             )
             response = self._error_response(request, 500)
-            one_go = True
         try:
-            if one_go and not response._started and not response._eof_sent:
-                await response._send_in_one_go(request)
-                return
             if not response.prepared:
                 await response.prepare(request)
             await response.write_eof()
