@@ -612,6 +612,14 @@ _TEMPLATES: Mapping[str, _HeaderTemplate] = MappingProxyType(
         for content_type in (media_type, media_type + "; charset=utf-8")
     }
 )
+# Response(text=..., content_type=media_type): the template with charset=utf-8
+_TEXT_TEMPLATES: Mapping[str, _HeaderTemplate] = MappingProxyType(
+    {
+        content_type.partition(";")[0]: template
+        for content_type, template in _TEMPLATES.items()
+        if content_type.endswith("; charset=utf-8")
+    }
+)
 
 
 class Response(StreamResponse):
@@ -641,7 +649,7 @@ class Response(StreamResponse):
                 if content_type is None:
                     template = _TEXT_PLAIN
                 else:  # a content_type holding a charset is refused below
-                    template = _TEMPLATES.get(content_type + "; charset=utf-8")
+                    template = _TEXT_TEMPLATES.get(content_type)
                 if template is not None:
                     body = text.encode()
             elif text is None and (type(body) is bytes or body is None):

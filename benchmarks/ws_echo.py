@@ -139,20 +139,20 @@ def measure_inprocess(rounds: int, messages: int) -> dict[str, float]:
     return asyncio.run(run())
 
 
-def inprocess_table(results: dict[str, float]) -> str:
+def _ratio_table(results: dict[str, float], column: str, value_format: str, digits: int) -> str:
     base = results["raw ASGI"]
-    lines = ["| framework | µs per message | ratio to raw ASGI |", "|---|---:|---:|"]
+    lines = [f"| framework | {column} | ratio to raw ASGI |", "|---|---:|---:|"]
     for name, value in results.items():
-        lines.append(f"| {name} | {value:.2f} | {value / base:.1f}× |")
+        lines.append(f"| {name} | {value:{value_format}} | {value / base:.{digits}f}× |")
     return "\n".join(lines)
+
+
+def inprocess_table(results: dict[str, float]) -> str:
+    return _ratio_table(results, "µs per message", ".2f", 1)
 
 
 def table(results: dict[str, float]) -> str:
-    base = results["raw ASGI"]
-    lines = ["| framework | round trips/s | ratio to raw ASGI |", "|---|---:|---:|"]
-    for name, value in results.items():
-        lines.append(f"| {name} | {value:,.0f} | {value / base:.2f}× |")
-    return "\n".join(lines)
+    return _ratio_table(results, "round trips/s", ",.0f", 2)
 
 
 def main() -> None:
