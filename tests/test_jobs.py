@@ -268,8 +268,8 @@ async def test_atomic_on_class_based_view() -> None:
         assert (await client.post("/items/5")).text == "saved 5"
 
 
-async def test_seed_spawn_example() -> None:
-    """The seed's aiojobs example with the import changed to asgiweb.jobs."""
+async def test_guide_spawn_example() -> None:
+    """The "Web Server Advanced" guide's aiojobs example, the import changed to asgiweb.jobs."""
     from asgiweb.jobs import setup, spawn
 
     finished = asyncio.Event()
