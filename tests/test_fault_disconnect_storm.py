@@ -167,9 +167,7 @@ async def send_and_drop(port: int, kind: str, ident: int) -> None:
 async def storm(port: int) -> dict[str, Any]:
     """One storm; returns the server's stats once every write has landed (or 60 s passed)."""
     await http_json(port, "POST", "/reset")
-    await asyncio.gather(
-        *(send_and_drop(port, kind, i) for i in range(CLIENTS) for kind in KINDS)
-    )
+    await asyncio.gather(*(send_and_drop(port, kind, i) for i in range(CLIENTS) for kind in KINDS))
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 60
     stats: dict[str, Any] = {}
