@@ -72,11 +72,6 @@ class StreamReader:
             return b""
         return self._consume(await self._receive())
 
-    def _raise_if_cut(self) -> None:
-        """A body cut short by a disconnect never reads as complete: past it, reads raise."""
-        if self._disconnected:
-            raise ClientDisconnectedError("Connection lost")
-
     def _consume(self, message: Message) -> bytes:
         """The body bytes of one ASGI message (raising if it reports a disconnect)."""
         if message["type"] == "http.request":
@@ -100,6 +95,11 @@ class StreamReader:
                 return True
         self._raise_if_cut()
         return False
+
+    def _raise_if_cut(self) -> None:
+        """A body cut short by a disconnect never reads as complete: past it, reads raise."""
+        if self._disconnected:
+            raise ClientDisconnectedError("Connection lost")
 
     def _take(self, n: int) -> bytes:
         data = bytes(self._buffer[:n])
