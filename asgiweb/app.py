@@ -12,13 +12,12 @@ from html import escape as html_escape
 from http import HTTPStatus
 from typing import Any, TypeVar, overload
 
-from .disconnect import DisconnectWatcher
 from .exceptions import HTTPException, NotAppKeyWarning
 from .keys import AppKey
 from .lifespan import run_lifespan
 from .middlewares import build_chain, build_legacy_chain, middleware_stack
 from .mount import MountedASGIResource
-from .request import Request
+from .request import BaseRequest, Request
 from .response import Response, StreamResponse
 from .routing import AbstractRoute, UrlDispatcher, UrlMappingMatchInfo, _root_path
 from .signals import CleanupContext, FrozenList, Signal
@@ -41,6 +40,19 @@ _CLIENT_GONE: Any = object()  # _respond(): the client left, there is nobody to 
 async def _send_to_subapp(signal_name: str, subapp: Application, app: Application) -> None:
     """Deliver a parent's startup/shutdown/cleanup signal to a sub-app, with the sub-app."""
     await getattr(subapp, signal_name).send(subapp)
+
+
+async def _send_prepare_signals(request: BaseRequest, response: StreamResponse) -> None:
+    """The connection's prepare hook: ``on_response_prepare`` of each app, outermost first.
+
+    Set once the request is routed (a response to a request that could not be
+    routed runs no signals, as in aiohttp).
+    """
+    assert isinstance(request, Request)
+    for app in request.match_info.apps:
+        signal = app.on_response_prepare
+        if signal:
+            await signal.send(request, response)
 
 
 async def _raise_match_error(request: Request) -> StreamResponse:
@@ -359,10 +371,9 @@ class Application(MutableMapping[Any, Any]):
         request = Request(
             scope, receive, send, self._client_max_size, self._client_max_fields, path
         )
-        if self._has_prepare_hooks:
-            request._has_prepare_hooks = True
+        connection = request.connection
         if websocket_send is not None:
-            request._websocket_send = websocket_send
+            connection.websocket_send = websocket_send
         # url_for() includes the mount prefix while this request is handled
         token = _root_path.set(root_path) if root_path else None
         try:
@@ -380,7 +391,7 @@ class Application(MutableMapping[Any, Any]):
             elif response is not _CLIENT_GONE:
                 await self._finish(request, response)
         except asyncio.CancelledError:
-            if not request._cancelled_by_client:
+            if not connection.handler_cancelled:
                 raise
             # handler_cancellation: the client left, so nobody is waiting for an answer
             task = asyncio.current_task()
@@ -388,8 +399,8 @@ class Application(MutableMapping[Any, Any]):
                 task.uncancel()
             server_logger.debug("Handler of %r cancelled: the client disconnected", request)
         finally:
-            if request._disconnect_watcher is not None:
-                request._disconnect_watcher.stop()
+            if connection.watcher is not None:
+                connection.watcher.stop()
             if token is not None:
                 _root_path.reset(token)
 
@@ -426,6 +437,8 @@ class Application(MutableMapping[Any, Any]):
                 match_info.add_app(self)
                 match_info.freeze()
             request._match_info = match_info
+            if self._has_prepare_hooks:
+                request.connection.prepare_hook = _send_prepare_signals
             for name, _ in request._scope["headers"]:
                 if name == b"expect":
                     answer = await match_info.expect_handler(request)
@@ -448,7 +461,7 @@ class Application(MutableMapping[Any, Any]):
                 self._handler_cancellation and is_http and not match_info._route.reads_asgi_receive
             ):
                 return await handler(request)
-            watcher = DisconnectWatcher(request, asyncio.current_task())
+            watcher = request.connection.watch_disconnect(request, asyncio.current_task())
             try:
                 return await handler(request)
             finally:
@@ -459,15 +472,15 @@ class Application(MutableMapping[Any, Any]):
             server_logger.debug("Client disconnected while %r was handled", request)
             return _CLIENT_GONE
         except asyncio.TimeoutError:
-            if request._response_started:
+            if request.connection.response_started:
                 raise
             server_logger.debug("Request handler timed out.", exc_info=True)
             return self._error_response(request, 504)
         except Exception as exc:
-            if request._client_gone and isinstance(exc, ConnectionResetError):
+            if request.connection.client_gone and isinstance(exc, ConnectionResetError):
                 server_logger.debug("Client of %r disconnected during the response", request)
                 return _CLIENT_GONE
-            if request._response_started:
+            if request.connection.response_started:
                 # Too late for an error page: let the server abort the response.
                 raise
             return self._error_response(request, 500, exc)
@@ -490,10 +503,10 @@ class Application(MutableMapping[Any, Any]):
 
     async def _send_failed(self, request: Request, exc: Exception) -> None:
         """Sending the response raised *exc*: answer 500 if nothing was sent yet."""
-        if request._client_gone and isinstance(exc, ConnectionResetError):
+        if request.connection.client_gone and isinstance(exc, ConnectionResetError):
             server_logger.debug("Client of %r disconnected during the response", request)
             return
-        if request._response_started:
+        if request.connection.response_started:
             raise exc
         error = self._error_response(request, 500, exc)
         await error._send_in_one_go(request)

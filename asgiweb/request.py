@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl, unquote
 from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
 from yarl import URL
 
+from .connection import Connection
 from .exceptions import BadJSONBody, HTTPBadRequest, HTTPRequestEntityTooLarge
 from .lazy import reify
 from .multipart import MultipartReader
@@ -40,8 +41,6 @@ from .typedefs import Receive, Scope, Send
 
 if TYPE_CHECKING:
     from .app import Application
-    from .disconnect import DisconnectWatcher
-    from .response import StreamResponse
     from .routing import UrlMappingMatchInfo
 
 POST_METHODS = frozenset({"PATCH", "POST", "PUT", "TRACE", "DELETE"})
@@ -102,19 +101,14 @@ class BaseRequest(MutableMapping[str, Any]):
     """
 
     POST_METHODS = POST_METHODS
-    _response_started = False  # set by the response that sends http.response.start
-    _has_prepare_hooks = False  # the app sets it when an app has on_response_prepare
-    _client_gone = False  # set by a DisconnectWatcher on http.disconnect
     # Set per instance only when they differ from these (fewer stores per request).
     _client_max_fields = 1000
     _read_bytes: bytes | None = None
     _post: MultiDictProxy[Any] | None = None
     _match_info: UrlMappingMatchInfo | None = None
-    _cancelled_by_client = False  # the handler was cancelled because the client left
-    _disconnect_watcher: DisconnectWatcher | None = None  # the one watching, if any
-    # For a WebSocket request: the server's own send (``_send`` translates HTTP
-    # responses into WebSocket denial responses).
-    _websocket_send: Send
+    #: The ASGI connection the request arrived on: ``receive``, ``send`` and
+    #: the exchange's state, shared with the response (internal to asgiweb).
+    connection: Connection
 
     def __init__(
         self,
@@ -128,8 +122,7 @@ class BaseRequest(MutableMapping[str, Any]):
         self._scope = scope
         #: ``GET``, ``POST``, …
         self.method: str = scope.get("method", "GET")
-        self._receive = receive
-        self._send = send
+        self.connection = Connection(receive, send)
         self._client_max_size = client_max_size
         if client_max_fields != 1000:
             self._client_max_fields = client_max_fields
@@ -381,7 +374,9 @@ class BaseRequest(MutableMapping[str, Any]):
     @reify
     def content(self) -> StreamReader:
         """The body as a stream: ``read(n)``, ``readany()``, ``readline()``, ``iter_chunked(n)``."""
-        return StreamReader(self._receive, eof=self._read_bytes is not None or not self.body_exists)
+        return StreamReader(
+            self.connection.receive, eof=self._read_bytes is not None or not self.body_exists
+        )
 
     @reify
     def body_exists(self) -> bool:
@@ -427,7 +422,7 @@ class BaseRequest(MutableMapping[str, Any]):
             if not (length and self._scope["type"] == "http") and not self.body_exists:
                 self._read_bytes = b""
                 return b""
-            message = await self._receive()
+            message = await self.connection.receive()
             if message["type"] == "http.request" and not message.get("more_body", False):
                 body: bytes = message.get("body", b"")
                 if max_size and len(body) > max_size:
@@ -435,7 +430,7 @@ class BaseRequest(MutableMapping[str, Any]):
                 self._read_bytes = body
                 return body
             content = self.content
-            first = content._consume(message)
+            first = content.consume(message)
         if content.at_eof():
             body = first
         else:
@@ -663,15 +658,6 @@ class BaseRequest(MutableMapping[str, Any]):
     def __repr__(self) -> str:
         path = self.path.encode("ascii", "backslashreplace").decode("ascii")
         return f"<{type(self).__name__} {self.method} {path} >"
-
-    async def _prepare_hook(self, response: StreamResponse) -> None:
-        match_info = self._match_info
-        if match_info is None:
-            return
-        for app in match_info.apps:
-            signal = app.on_response_prepare
-            if signal:
-                await signal.send(self, response)
 
 
 class Request(BaseRequest):
