@@ -53,7 +53,7 @@ class MountedASGIResource(PrefixResource):
         return self._asgi_app
 
     async def resolve(self, request: Request) -> ResolveResult:
-        path = request._route()
+        path = request.route_path
         if path == self._prefix or path.startswith(self._prefix2):
             return UrlMappingMatchInfo({}, self._route), {"*"}
         return None, set()

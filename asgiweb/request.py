@@ -671,6 +671,11 @@ class Request(BaseRequest):
             raise RuntimeError("match_info is available only after routing")
         return match_info
 
+    @match_info.setter
+    def match_info(self, match_info: UrlMappingMatchInfo) -> None:
+        """Set by the application once the router has matched the request."""
+        self._match_info = match_info
+
     @property
     def app(self) -> Application:
         """The application that owns the matched route (the innermost sub-app)."""
@@ -684,8 +689,12 @@ class Request(BaseRequest):
         apps = self.match_info.apps
         return MappingProxyType(ChainMap(*reversed(apps)))
 
-    def _route(self) -> str:
-        """The path the router matches: the decoded path under the ASGI ``root_path``."""
+    @property
+    def route_path(self) -> str:
+        """The path the router matches: the decoded path under the ASGI ``root_path``.
+
+        ``%2F`` and ``%25`` stay encoded, as in aiohttp's ``URL.path_safe``.
+        """
         path = self._route_path
         if path is None:
             path = self._compute_route_path()

@@ -119,7 +119,6 @@ class StreamResponse(MutableMapping[str, Any], HeadersMixin):
     """
 
     __http_exception__ = False
-    _sends_in_one_go = False  # Response sets it: prepare + write_eof as two messages
     # Watch for a client that leaves while the body is streamed, from prepare()
     # on; a Response (whole body in memory) starts watching only if written to.
     _watch_disconnect = True
@@ -538,6 +537,15 @@ class StreamResponse(MutableMapping[str, Any], HeadersMixin):
         connection.stop_watching()
         await connection.send_body(tail, more_body=False)
 
+    async def deliver(self, request: BaseRequest) -> None:
+        """Send this response to *request* in full: ``prepare()`` unless done, ``write_eof()``.
+
+        What the application does with the response a handler returned.
+        """
+        if not self.prepared:
+            await self.prepare(request)
+        await self.write_eof()
+
     # -- misc --------------------------------------------------------------
 
     def __repr__(self) -> str:
@@ -786,12 +794,16 @@ class Response(StreamResponse):
             and cls._start is StreamResponse._start
             and cls.write_eof is Response.write_eof
             and cls._send_start is StreamResponse._send_start
+            and cls.deliver is Response.deliver
         )
 
     _sends_in_one_go = True
 
-    async def _send_in_one_go(self, request: BaseRequest) -> None:
+    async def deliver(self, request: BaseRequest) -> None:
         """``prepare()`` then ``write_eof()``, as exactly two ASGI messages."""
+        if not self._sends_in_one_go or self._started or self._eof_sent:
+            await super().deliver(request)
+            return
         self._req = request
         connection = request.connection
         status = self._status
