@@ -17,6 +17,9 @@ from asgiweb import web as asgi_web
 
 from .differential import ServeBoth, comparable
 
+# aiohttp_jinja2 itself stores its context under a str key, which aiohttp warns about.
+pytestmark = pytest.mark.filterwarnings("ignore:It is recommended to use web.RequestKey")
+
 TEMPLATES = {
     "page.html": "<p>{{ name }}</p><p>{{ who }}</p><a href='{{ url('item', id=7) }}'>i</a>",
     "page.htm": "{{ name }}",
