@@ -70,6 +70,14 @@ def _too_many_fields(max_fields: int) -> HTTPRequestEntityTooLarge:
     )
 
 
+_COOKIE_ESCAPE = re.compile(r"\\(?:([0-3][0-7][0-7])|(.))")
+
+
+def _unescape_cookie(match: re.Match[str]) -> str:
+    octal = match[1]
+    return chr(int(octal, 8)) if octal else match[2]
+
+
 def _parse_cookies(header: str) -> dict[str, str]:
     cookies: dict[str, str] = {}
     for item in header.split(";"):
@@ -79,7 +87,8 @@ def _parse_cookies(header: str) -> dict[str, str]:
             continue
         value = value.strip()
         if len(value) >= 2 and value[0] == value[-1] == '"':
-            value = value[1:-1]
+            # a quoted value may hold escapes (\" and octal \054): undo them, as aiohttp does
+            value = _COOKIE_ESCAPE.sub(_unescape_cookie, value[1:-1])
         cookies.setdefault(name, value)
     return cookies
 
