@@ -23,6 +23,7 @@ from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
 from yarl import URL
 
 from .charsets import body_charset, decode_body
+from .connection import Connection
 from .contentcoding import decoder_for
 from .exceptions import BadJSONBody, HTTPBadRequest, HTTPRequestEntityTooLarge
 from .lazy import reify
@@ -43,8 +44,6 @@ from .typedefs import Receive, Scope, Send
 
 if TYPE_CHECKING:
     from .app import Application
-    from .disconnect import DisconnectWatcher
-    from .response import StreamResponse
     from .routing import UrlMappingMatchInfo
 
 POST_METHODS = frozenset({"PATCH", "POST", "PUT", "TRACE", "DELETE"})
@@ -114,19 +113,14 @@ class BaseRequest(MutableMapping[str, Any]):
     """
 
     POST_METHODS = POST_METHODS
-    _response_started = False  # set by the response that sends http.response.start
-    _has_prepare_hooks = False  # the app sets it when an app has on_response_prepare
-    _client_gone = False  # set by a DisconnectWatcher on http.disconnect
     # Set per instance only when they differ from these (fewer stores per request).
     _client_max_fields = 1000
     _read_bytes: bytes | None = None
     _post: MultiDictProxy[Any] | None = None
     _match_info: UrlMappingMatchInfo | None = None
-    _cancelled_by_client = False  # the handler was cancelled because the client left
-    _disconnect_watcher: DisconnectWatcher | None = None  # the one watching, if any
-    # For a WebSocket request: the server's own send (``_send`` translates HTTP
-    # responses into WebSocket denial responses).
-    _websocket_send: Send
+    #: The ASGI connection the request arrived on: ``receive``, ``send`` and
+    #: the exchange's state, shared with the response (internal to asgiweb).
+    connection: Connection
 
     def __init__(
         self,
@@ -140,8 +134,7 @@ class BaseRequest(MutableMapping[str, Any]):
         self._scope = scope
         #: ``GET``, ``POST``, …
         self.method: str = scope.get("method", "GET")
-        self._receive = receive
-        self._send = send
+        self.connection = Connection(receive, send)
         self._client_max_size = client_max_size
         if client_max_fields != 1000:
             self._client_max_fields = client_max_fields
@@ -395,7 +388,7 @@ class BaseRequest(MutableMapping[str, Any]):
         """The body as a stream: ``read(n)``, ``readany()``, ``readline()``, ``iter_chunked(n)``."""
         eof = self._read_bytes is not None or not self.body_exists
         decoder = None if eof else decoder_for(self.headers.get("Content-Encoding"))
-        return StreamReader(self._receive, eof=eof, decoder=decoder)
+        return StreamReader(self.connection.receive, eof=eof, decoder=decoder)
 
     @reify
     def body_exists(self) -> bool:
@@ -443,7 +436,7 @@ class BaseRequest(MutableMapping[str, Any]):
             if not (length and self._scope["type"] == "http") and not self.body_exists:
                 self._read_bytes = b""
                 return b""
-            message = await self._receive()
+            message = await self.connection.receive()
             if message["type"] == "http.request" and not message.get("more_body", False):
                 body: bytes = message.get("body", b"")
                 if max_size and len(body) > max_size:
@@ -451,7 +444,7 @@ class BaseRequest(MutableMapping[str, Any]):
                 self._read_bytes = body
                 return body
             content = self.content
-            first = content._consume(message)
+            first = content.consume(message)
         if content.at_eof():
             body = first
         else:
@@ -672,15 +665,6 @@ class BaseRequest(MutableMapping[str, Any]):
         path = self.path.encode("ascii", "backslashreplace").decode("ascii")
         return f"<{type(self).__name__} {self.method} {path} >"
 
-    async def _prepare_hook(self, response: StreamResponse) -> None:
-        match_info = self._match_info
-        if match_info is None:
-            return
-        for app in match_info.apps:
-            signal = app.on_response_prepare
-            if signal:
-                await signal.send(self, response)
-
 
 class Request(BaseRequest):
     """A request that went through the router: ``match_info``, ``app``, ``config_dict``."""
@@ -692,6 +676,11 @@ class Request(BaseRequest):
         if match_info is None:
             raise RuntimeError("match_info is available only after routing")
         return match_info
+
+    @match_info.setter
+    def match_info(self, match_info: UrlMappingMatchInfo) -> None:
+        """Set by the application once the router has matched the request."""
+        self._match_info = match_info
 
     @property
     def app(self) -> Application:
@@ -706,8 +695,12 @@ class Request(BaseRequest):
         apps = self.match_info.apps
         return MappingProxyType(ChainMap(*reversed(apps)))
 
-    def _route(self) -> str:
-        """The path the router matches: the decoded path under the ASGI ``root_path``."""
+    @property
+    def route_path(self) -> str:
+        """The path the router matches: the decoded path under the ASGI ``root_path``.
+
+        ``%2F`` and ``%25`` stay encoded, as in aiohttp's ``URL.path_safe``.
+        """
         path = self._route_path
         if path is None:
             path = self._compute_route_path()

@@ -87,7 +87,7 @@ class StreamReader:
             return b""
         decoder = self._decoder
         if decoder is None:
-            return self._consume(await self._receive())
+            return self.consume(await self._receive())
         while True:
             piece = decoder.read()
             if piece:
@@ -97,10 +97,14 @@ class StreamReader:
                 decoder.finish()
                 self._set_eof()
                 return b""
-            decoder.feed(self._consume(await self._receive()))
+            decoder.feed(self.consume(await self._receive()))
 
-    def _consume(self, message: Message) -> bytes:
-        """The body bytes of one ASGI message (raising if it reports a disconnect)."""
+    def consume(self, message: Message) -> bytes:
+        """Take one ASGI ``receive()`` message into the stream: its body bytes.
+
+        For a message that someone else received (``request.read()`` takes the
+        first one itself). Raises ``ClientDisconnectedError`` on ``http.disconnect``.
+        """
         if message["type"] == "http.request":
             body: bytes = message.get("body", b"")
             if not message.get("more_body", False):
