@@ -250,7 +250,9 @@ class FileResponse(StreamResponse):
         assert opened.file is not None and opened.path is not None
         if not partial and "http.response.pathsend" in (request.scope.get("extensions") or {}):
             self._eof_sent = True
-            await request._send({"type": "http.response.pathsend", "path": str(opened.path)})
+            await request.connection.send(
+                {"type": "http.response.pathsend", "path": str(opened.path)}
+            )
             return
         await self._stream(opened.file, start, count)
 

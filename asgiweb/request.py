@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl, unquote
 from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
 from yarl import URL
 
+from .connection import Connection
 from .exceptions import BadJSONBody, HTTPBadRequest, HTTPRequestEntityTooLarge
 from .lazy import reify
 from .multipart import MultipartReader
@@ -40,8 +41,6 @@ from .typedefs import Receive, Scope, Send
 
 if TYPE_CHECKING:
     from .app import Application
-    from .disconnect import DisconnectWatcher
-    from .response import StreamResponse
     from .routing import UrlMappingMatchInfo
 
 POST_METHODS = frozenset({"PATCH", "POST", "PUT", "TRACE", "DELETE"})
@@ -67,6 +66,14 @@ def _too_many_fields(max_fields: int) -> HTTPRequestEntityTooLarge:
     )
 
 
+_COOKIE_ESCAPE = re.compile(r"\\(?:([0-3][0-7][0-7])|(.))")
+
+
+def _unescape_cookie(match: re.Match[str]) -> str:
+    octal = match[1]
+    return chr(int(octal, 8)) if octal else match[2]
+
+
 def _parse_cookies(header: str) -> dict[str, str]:
     cookies: dict[str, str] = {}
     for item in header.split(";"):
@@ -76,7 +83,8 @@ def _parse_cookies(header: str) -> dict[str, str]:
             continue
         value = value.strip()
         if len(value) >= 2 and value[0] == value[-1] == '"':
-            value = value[1:-1]
+            # a quoted value may hold escapes (\" and octal \054): undo them, as aiohttp does
+            value = _COOKIE_ESCAPE.sub(_unescape_cookie, value[1:-1])
         cookies.setdefault(name, value)
     return cookies
 
@@ -102,19 +110,14 @@ class BaseRequest(MutableMapping[str, Any]):
     """
 
     POST_METHODS = POST_METHODS
-    _response_started = False  # set by the response that sends http.response.start
-    _has_prepare_hooks = False  # the app sets it when an app has on_response_prepare
-    _client_gone = False  # set by a DisconnectWatcher on http.disconnect
     # Set per instance only when they differ from these (fewer stores per request).
     _client_max_fields = 1000
     _read_bytes: bytes | None = None
     _post: MultiDictProxy[Any] | None = None
     _match_info: UrlMappingMatchInfo | None = None
-    _cancelled_by_client = False  # the handler was cancelled because the client left
-    _disconnect_watcher: DisconnectWatcher | None = None  # the one watching, if any
-    # For a WebSocket request: the server's own send (``_send`` translates HTTP
-    # responses into WebSocket denial responses).
-    _websocket_send: Send
+    #: The ASGI connection the request arrived on: ``receive``, ``send`` and
+    #: the exchange's state, shared with the response (internal to asgiweb).
+    connection: Connection
 
     def __init__(
         self,
@@ -128,8 +131,7 @@ class BaseRequest(MutableMapping[str, Any]):
         self._scope = scope
         #: ``GET``, ``POST``, …
         self.method: str = scope.get("method", "GET")
-        self._receive = receive
-        self._send = send
+        self.connection = Connection(receive, send)
         self._client_max_size = client_max_size
         if client_max_fields != 1000:
             self._client_max_fields = client_max_fields
@@ -381,7 +383,9 @@ class BaseRequest(MutableMapping[str, Any]):
     @reify
     def content(self) -> StreamReader:
         """The body as a stream: ``read(n)``, ``readany()``, ``readline()``, ``iter_chunked(n)``."""
-        return StreamReader(self._receive, eof=self._read_bytes is not None or not self.body_exists)
+        return StreamReader(
+            self.connection.receive, eof=self._read_bytes is not None or not self.body_exists
+        )
 
     @reify
     def body_exists(self) -> bool:
@@ -427,7 +431,7 @@ class BaseRequest(MutableMapping[str, Any]):
             if not (length and self._scope["type"] == "http") and not self.body_exists:
                 self._read_bytes = b""
                 return b""
-            message = await self._receive()
+            message = await self.connection.receive()
             if message["type"] == "http.request" and not message.get("more_body", False):
                 body: bytes = message.get("body", b"")
                 if max_size and len(body) > max_size:
@@ -435,7 +439,7 @@ class BaseRequest(MutableMapping[str, Any]):
                 self._read_bytes = body
                 return body
             content = self.content
-            first = content._consume(message)
+            first = content.consume(message)
         if content.at_eof():
             body = first
         else:
@@ -664,15 +668,6 @@ class BaseRequest(MutableMapping[str, Any]):
         path = self.path.encode("ascii", "backslashreplace").decode("ascii")
         return f"<{type(self).__name__} {self.method} {path} >"
 
-    async def _prepare_hook(self, response: StreamResponse) -> None:
-        match_info = self._match_info
-        if match_info is None:
-            return
-        for app in match_info.apps:
-            signal = app.on_response_prepare
-            if signal:
-                await signal.send(self, response)
-
 
 class Request(BaseRequest):
     """A request that went through the router: ``match_info``, ``app``, ``config_dict``."""
@@ -684,6 +679,11 @@ class Request(BaseRequest):
         if match_info is None:
             raise RuntimeError("match_info is available only after routing")
         return match_info
+
+    @match_info.setter
+    def match_info(self, match_info: UrlMappingMatchInfo) -> None:
+        """Set by the application once the router has matched the request."""
+        self._match_info = match_info
 
     @property
     def app(self) -> Application:
@@ -698,8 +698,12 @@ class Request(BaseRequest):
         apps = self.match_info.apps
         return MappingProxyType(ChainMap(*reversed(apps)))
 
-    def _route(self) -> str:
-        """The path the router matches: the decoded path under the ASGI ``root_path``."""
+    @property
+    def route_path(self) -> str:
+        """The path the router matches: the decoded path under the ASGI ``root_path``.
+
+        ``%2F`` and ``%25`` stay encoded, as in aiohttp's ``URL.path_safe``.
+        """
         path = self._route_path
         if path is None:
             path = self._compute_route_path()

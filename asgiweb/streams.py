@@ -70,10 +70,14 @@ class StreamReader:
         """Receive one body message; ``b""`` once the body is complete."""
         if self._eof:
             return b""
-        return self._consume(await self._receive())
+        return self.consume(await self._receive())
 
-    def _consume(self, message: Message) -> bytes:
-        """The body bytes of one ASGI message (raising if it reports a disconnect)."""
+    def consume(self, message: Message) -> bytes:
+        """Take one ASGI ``receive()`` message into the stream: its body bytes.
+
+        For a message that someone else received (``request.read()`` takes the
+        first one itself). Raises ``ClientDisconnectedError`` on ``http.disconnect``.
+        """
         if message["type"] == "http.request":
             body: bytes = message.get("body", b"")
             if not message.get("more_body", False):

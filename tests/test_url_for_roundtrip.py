@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 import aiohttp.test_utils
@@ -52,6 +53,15 @@ def pattern_and_values(draw: st.DrawFn) -> tuple[str, dict[str, str]]:
     return "/" + "/".join(parts), values
 
 
+def spanning(path: str) -> list[str]:
+    """The variables of *path* whose values may contain '/'."""
+    return [
+        name
+        for name, regex in re.findall(r"\{(\w+):([^{}]*(?:\{[^{}]*\}[^{}]*)*)\}", path)
+        if "/" in regex or "." in regex
+    ]
+
+
 async def handler(request: Any) -> Any:
     raise AssertionError("never called")
 
@@ -77,8 +87,13 @@ def test_url_for_round_trips_and_matches_aiohttp(case: tuple[str, dict[str, str]
 
     match_info = app.router.resolve_path(url.path_safe, "GET")
     assert match_info.route.resource is resource
-    assert dict(match_info) == values
-    assert asyncio.run(aiohttp_resolve(reference, str(url))) == values
+    resolved = dict(match_info)
+    assert asyncio.run(aiohttp_resolve(reference, str(url))) == resolved
+    # two variables that may hold a '/' can split a path more than one way:
+    # then the values come back in the regex's (greedy) split, which builds the same URL
+    assert resource.url_for(**resolved) == url
+    if sum(name in values for name in spanning(path)) <= 1:
+        assert resolved == values
 
 
 @settings(max_examples=30, deadline=None)
@@ -95,4 +110,7 @@ def test_url_for_in_a_subapp_includes_the_prefix(
     url = resource.url_for(**values)
     assert url.raw_path.startswith(prefix + "/")
     match_info = sub.router.resolve_path(URL(str(url)).path_safe, "GET")
-    assert dict(match_info) == values
+    assert match_info.route.resource is resource
+    assert resource.url_for(**match_info) == url
+    if sum(name in values for name in spanning(path)) <= 1:
+        assert dict(match_info) == values
