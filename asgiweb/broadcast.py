@@ -137,6 +137,11 @@ class Subscriber:
         """The channel this subscriber listens to."""
         return self._channel
 
+    @property
+    def pending(self) -> int:
+        """How many events wait in this subscriber's queue (at most ``max_queue``)."""
+        return len(self._queue)
+
     def _put(self, event: Event) -> None:
         if self._closed or self._lagged:
             return

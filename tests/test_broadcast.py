@@ -36,15 +36,18 @@ async def next_event(subscriber: broadcast.Subscriber, timeout: float = 5) -> Ev
 
 
 async def test_memory_delivers_to_every_subscriber_of_the_channel_only() -> None:
-    async with Broadcast() as hub:
-        async with hub.subscribe(channel="a") as one, hub.subscribe(channel="a") as two, \
-                hub.subscribe(channel="b") as other:
-            await hub.publish(channel="a", message="hello")
-            assert await next_event(one) == Event("a", "hello")
-            assert await next_event(two) == Event("a", "hello")
-            await hub.publish(channel="b", message="x")
-            assert (await next_event(other)).message == "x"
-            assert one._queue == two._queue  # nothing else queued for "a"
+    async with (
+        Broadcast() as hub,
+        hub.subscribe(channel="a") as one,
+        hub.subscribe(channel="a") as two,
+        hub.subscribe(channel="b") as other,
+    ):
+        await hub.publish(channel="a", message="hello")
+        assert await next_event(one) == Event("a", "hello")
+        assert await next_event(two) == Event("a", "hello")
+        await hub.publish(channel="b", message="x")
+        assert (await next_event(other)).message == "x"
+        assert one.pending == two.pending == 0  # nothing else was queued for "a"
 
 
 async def test_iteration_ends_when_the_subscription_ends() -> None:
@@ -111,19 +114,21 @@ async def test_slow_subscriber_drops_oldest_with_one_warning(
 
 
 async def test_slow_subscriber_can_be_cut_off_instead() -> None:
-    async with Broadcast(max_queue=2, on_overflow="raise") as hub:
-        async with hub.subscribe(channel="c") as subscriber:
-            for i in range(3):
-                await hub.publish(channel="c", message=str(i))
-            with pytest.raises(SubscriberLaggedError, match="more than 2 events behind"):
-                await next_event(subscriber)
+    async with (
+        Broadcast(max_queue=2, on_overflow="raise") as hub,
+        hub.subscribe(channel="c") as subscriber,
+    ):
+        for i in range(3):
+            await hub.publish(channel="c", message=str(i))
+        with pytest.raises(SubscriberLaggedError, match="more than 2 events behind"):
+            await next_event(subscriber)
 
 
 async def test_memory_stays_bounded_for_a_stuck_subscriber() -> None:
     async with Broadcast(max_queue=100) as hub, hub.subscribe(channel="c") as subscriber:
         for i in range(20_000):
             await hub.publish(channel="c", message=f"message {i}")
-        assert len(subscriber._queue) == 100
+        assert subscriber.pending == 100
         assert subscriber.dropped == 19_900
 
 
@@ -247,7 +252,7 @@ async def test_redis_restart_reconnects_and_restores_subscriptions(
             assert any("subscription(s) restored" in r.getMessage() for r in caplog.records)
             await hub.publish(channel="c", message="after")
             assert (await next_event(subscriber)).message == "after"
-            assert subscriber._queue == type(subscriber._queue)()  # "while down" never arrived
+            assert subscriber.pending == 0  # "while down" never arrived
     finally:
         server.stop()
 
