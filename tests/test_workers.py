@@ -1,4 +1,4 @@
-"""web.run_app(..., workers=N): several processes, each with its own lifespan and our shutdown order."""
+"""run_app(..., workers=N): several processes, each with its own lifespan and shutdown order."""
 
 from __future__ import annotations
 
@@ -129,7 +129,7 @@ async def test_messages_cross_workers_over_redis(tmp_path: Path, state: Path) ->
         server.wait_running()
         async with aiohttp.ClientSession() as session:
             by_pid = await open_on_both_workers(session, server.url)
-            (first, *_), (second, *_) = by_pid.values()
+            first = next(iter(by_pid.values()))[0]
             await first.send_str("from one worker to the other")
             for sockets in by_pid.values():
                 for ws in sockets:
