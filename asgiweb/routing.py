@@ -572,9 +572,15 @@ class PrefixResource(AbstractResource):
 
     @property
     def canonical(self) -> str:
+        """The prefix: ``"/static"``."""
         return self._prefix
 
+    def covers(self, path: str) -> bool:
+        """True for the prefix itself and every path under it."""
+        return path == self._prefix or path.startswith(self._prefix2)
+
     def add_prefix(self, prefix: str) -> None:
+        """Put *prefix* in front of this resource's prefix (a sub-app being added)."""
         _check_prefix(prefix)
         self._prefix = prefix + self._prefix
         self._prefix2 = self._prefix + "/"
