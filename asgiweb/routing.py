@@ -780,7 +780,11 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
 
     def _check_not_frozen(self) -> None:
         if self._frozen:
-            raise RuntimeError("Cannot register a resource into frozen router.")
+            raise RuntimeError(
+                "Cannot register a resource into frozen router. The application froze when "
+                "it started (ASGI lifespan startup, run_app) or when it handled its first "
+                "request; add routes before that, where the application is built."
+            )
 
     def register_resource(self, resource: AbstractResource) -> None:
         """Add a resource (built-in or your own :class:`AbstractResource` subclass)."""
