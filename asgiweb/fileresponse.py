@@ -21,7 +21,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from . import hdrs
-from .protocol import ETAG_ANY, ETag, must_be_empty_body
+from .protocol import ETAG_ANY, ETag, must_be_empty_body, parse_etags
 from .response import LooseHeaders, StreamResponse
 
 if TYPE_CHECKING:
@@ -206,8 +206,7 @@ class FileResponse(StreamResponse):
         size = st.st_size
         start, count = 0, size
         partial = False
-        if_range = request.if_range
-        if if_range is None or st.st_mtime <= if_range.timestamp():
+        if self._range_allowed(request, st):
             try:
                 rng = request.http_range
             except ValueError:
@@ -273,6 +272,25 @@ class FileResponse(StreamResponse):
     async def write_eof(self, data: bytes = b"") -> None:
         tail, self._tail = self._tail, b""
         await super().write_eof(tail + data if tail else data)
+
+    @staticmethod
+    def _range_allowed(request: BaseRequest, st: os.stat_result) -> bool:
+        """Whether ``If-Range`` (if any) lets ``Range`` apply (RFC 9110 §13.1.5).
+
+        An entity tag must match the file's strongly; a date must not be older
+        than the file (aiohttp's rule); anything else fails the condition, and
+        the whole file is sent with 200.
+        """
+        header = request.headers.get(hdrs.IF_RANGE)
+        if header is None:
+            return True
+        header = header.strip()
+        if header.startswith(('"', "W/")):
+            etags = parse_etags(header) or ()
+            etag = f"{st.st_mtime_ns:x}-{st.st_size:x}"
+            return bool(etags) and _etag_match(etag, etags, weak=False)
+        if_range = request.if_range
+        return if_range is not None and st.st_mtime <= if_range.timestamp()
 
     async def _unsatisfiable(self, request: BaseRequest, size: int) -> None:
         self.headers[hdrs.CONTENT_RANGE] = f"bytes */{size}"

@@ -10,6 +10,7 @@ import asyncio
 import datetime
 import json
 import re
+import sys
 import tempfile
 import warnings
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
@@ -21,7 +22,9 @@ from urllib.parse import parse_qsl, unquote
 from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
 from yarl import URL
 
+from .charsets import body_charset, decode_body
 from .connection import Connection
+from .contentcoding import decoder_for
 from .exceptions import BadJSONBody, HTTPBadRequest, HTTPRequestEntityTooLarge
 from .lazy import reify
 from .multipart import MultipartReader
@@ -383,9 +386,9 @@ class BaseRequest(MutableMapping[str, Any]):
     @reify
     def content(self) -> StreamReader:
         """The body as a stream: ``read(n)``, ``readany()``, ``readline()``, ``iter_chunked(n)``."""
-        return StreamReader(
-            self.connection.receive, eof=self._read_bytes is not None or not self.body_exists
-        )
+        eof = self._read_bytes is not None or not self.body_exists
+        decoder = None if eof else decoder_for(self.headers.get("Content-Encoding"))
+        return StreamReader(self.connection.receive, eof=eof, decoder=decoder)
 
     @reify
     def body_exists(self) -> bool:
@@ -420,9 +423,11 @@ class BaseRequest(MutableMapping[str, Any]):
             return self._read_bytes
         max_size = self._client_max_size
         length = self.content_length
-        if max_size and length is not None and length > max_size:
+        # A compressed body is limited by its decoded size, read through the stream.
+        compressed = self._raw_header(b"content-encoding") is not None
+        if max_size and length is not None and length > max_size and not compressed:
             raise HTTPRequestEntityTooLarge(max_size, actual_size=length)
-        if "content" in self.__dict__:
+        if "content" in self.__dict__ or compressed:
             content = self.content
             first = await content.readany()
         else:
@@ -460,30 +465,36 @@ class BaseRequest(MutableMapping[str, Any]):
             pass
 
     async def text(self) -> str:
-        """The body decoded with the request charset (UTF-8 by default)."""
+        """The body decoded with the request charset (UTF-8 by default).
+
+        An unknown charset or bytes that are not valid in it answer 400.
+        """
         body = await self.read()
-        encoding = self.charset or "utf-8"
-        try:
-            return body.decode(encoding)
-        except LookupError:
-            raise HTTPBadRequest(text=f"400: Unknown charset {encoding!r}") from None
-        except UnicodeDecodeError as exc:
-            raise HTTPBadRequest(text=f"400: Body is not valid {encoding}: {exc}") from None
+        return decode_body(body, self.charset or "utf-8")
 
     async def json(self, *, loads: Callable[[str], Any] = json.loads) -> Any:
         """Decode the body as JSON; a malformed body answers 400 (:class:`BadJSONBody`).
 
-        As in aiohttp, the request's ``Content-Type`` is not checked.
+        As in aiohttp, the request's ``Content-Type`` is not checked. A document
+        nested deeper than the parser can follow is malformed too.
         """
         body = await self.text()
         try:
             return loads(body)
         except ValueError as exc:
             raise BadJSONBody(exc, body) from exc
+        except RecursionError:
+            error = ValueError("JSON is nested too deeply to parse")
+            raise BadJSONBody(error, body) from None
 
     async def multipart(self) -> MultipartReader:
-        """A streaming reader over a ``multipart/*`` body."""
-        return MultipartReader(self.headers, self.content)
+        """A streaming reader over a ``multipart/*`` body.
+
+        A part read whole (``await part.read()``) is limited to ``client_max_size``
+        (413 beyond it), as in aiohttp; ``part.read_chunk()`` streams without limit.
+        """
+        max_size = self._client_max_size or sys.maxsize
+        return MultipartReader(self.headers, self.content, client_max_size=max_size)
 
     async def post(self) -> MultiDictProxy[str | bytes | FileField]:
         """Form fields of an urlencoded or multipart body; files become :class:`FileField`."""
@@ -509,21 +520,12 @@ class BaseRequest(MutableMapping[str, Any]):
         data = await self.read()
         if not data:
             return MultiDictProxy(MultiDict())
-        charset = self.charset or "utf-8"
-        try:
-            query = data.rstrip().decode(charset)
-        except (LookupError, UnicodeDecodeError) as exc:
-            raise HTTPBadRequest(text=f"400: Form body is not valid {charset}: {exc}") from None
+        charset = body_charset(self.charset or "utf-8")
+        query = decode_body(data.rstrip(), charset, "Form body")
         max_fields = self._client_max_fields
-        try:
-            pairs = parse_qsl(
-                query,
-                keep_blank_values=True,
-                encoding=charset,
-                max_num_fields=max_fields if max_fields > 0 else None,
-            )
-        except ValueError:
-            raise _too_many_fields(max_fields) from None
+        if 0 < max_fields < query.count("&") + 1:
+            raise _too_many_fields(max_fields)
+        pairs = parse_qsl(query, keep_blank_values=True, encoding=charset)
         return MultiDictProxy(MultiDict(pairs))
 
     async def _parse_multipart(self) -> MultiDictProxy[Any]:
@@ -576,12 +578,7 @@ class BaseRequest(MutableMapping[str, Any]):
                     check_size()
                 if field_ct is None or field_ct.startswith("text/"):
                     charset = field.get_charset("utf-8")
-                    try:
-                        out.add(field.name, value.decode(charset))
-                    except (LookupError, UnicodeDecodeError) as exc:
-                        raise HTTPBadRequest(
-                            text=f"400: Field {field.name!r} is not valid {charset}: {exc}"
-                        ) from None
+                    out.add(field.name, decode_body(value, charset, f"Field {field.name!r}"))
                 else:
                     out.add(field.name, bytes(value))
         return MultiDictProxy(out)

@@ -59,20 +59,24 @@ _ENCODED_NAMES: Mapping[str, bytes] = MappingProxyType(
 
 
 def encode_headers(headers: CIMultiDict[str]) -> list[tuple[bytes, bytes]]:
-    """Encode headers for ASGI (names lower-cased, as the spec asks); refuse CR and LF."""
+    """Encode headers for ASGI (names lower-cased, as the spec asks); refuse CR and LF.
+
+    Names and values are sent as UTF-8, as aiohttp does: ``"€"`` goes out as
+    ``b"\xe2\x82\xac"`` rather than failing the response.
+    """
     raw = []
     for name, value in headers.items():
         encoded_name = _ENCODED_NAMES.get(name)
         if encoded_name is None:
             if "\n" in name or "\r" in name or ":" in name:
                 raise ValueError(f"Invalid header name {name!r}: it holds CR, LF or ':'")
-            encoded_name = name.lower().encode("latin-1")
+            encoded_name = name.lower().encode("utf-8")
         if "\n" in value or "\r" in value:
             raise ValueError(
                 f"Newline or carriage return character detected in header {name!r}: "
                 f"{value!r}. This is a potential security issue (header injection)."
             )
-        raw.append((encoded_name, value.encode("latin-1")))
+        raw.append((encoded_name, value.encode("utf-8")))
     return raw
 
 

@@ -21,9 +21,9 @@ message, followed by when the app froze and what to do instead.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, TypeVarTuple, Unpack, cast
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, TypeVarTuple, cast
 
 import aiosignal
 import frozenlist
@@ -114,7 +114,7 @@ class FrozenList(_ExplainFrozen, frozenlist.FrozenList[_T]):
     __slots__ = ()
 
 
-class Signal(_ExplainFrozen, aiosignal.Signal[Unpack[_Ts]]):
+class Signal(_ExplainFrozen, aiosignal.Signal[*_Ts]):
     """Callbacks awaited in order by ``await signal.send(*args)`` (``aiosignal``'s).
 
     ``Signal[Application]``: callbacks called with the app.
@@ -126,6 +126,15 @@ class Signal(_ExplainFrozen, aiosignal.Signal[Unpack[_Ts]]):
 
 
 CleanupContextCallable = Callable[["Application"], Any]
+
+
+def _generator_context(generator: AsyncIterator[None]) -> AbstractAsyncContextManager[None]:
+    """An async context manager around an async generator that already exists."""
+
+    def existing() -> AsyncIterator[None]:
+        return generator
+
+    return asynccontextmanager(existing)()
 
 
 class CleanupContext(FrozenList[CleanupContextCallable]):
@@ -140,7 +149,9 @@ class CleanupContext(FrozenList[CleanupContextCallable]):
         for callback in self:
             ctx = callback(app)
             if not isinstance(ctx, AbstractAsyncContextManager):
-                ctx = asynccontextmanager(callback)(app)
+                # An async generator: wrap the one just made (calling the
+                # callback again would run its code twice).
+                ctx = _generator_context(ctx)
             await ctx.__aenter__()
             self._exits.append(ctx)
 

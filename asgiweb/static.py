@@ -192,12 +192,21 @@ class StaticResource(PrefixResource):
         if path is None:
             raise HTTPNotFound()
         try:
-            if path.is_dir():
-                if self._show_index:
-                    return Response(text=self._directory_as_html(path), content_type="text/html")
+            is_dir = path.is_dir()
+        except PermissionError:
+            raise HTTPForbidden() from None
+        except OSError:  # a name too long for the file system, a bad file name…
+            raise HTTPNotFound() from None
+        if is_dir:
+            if not self._show_index:
                 raise HTTPForbidden()
-        except PermissionError as error:
-            raise HTTPForbidden() from error
+            try:
+                html = self._directory_as_html(path)
+            except PermissionError:
+                raise HTTPForbidden() from None
+            except OSError:
+                raise HTTPNotFound() from None
+            return Response(text=html, content_type="text/html")
         response = FileResponse(path, chunk_size=self._chunk_size)
         response.open_ahead(request)  # one trip to the worker thread for both steps
         return response
