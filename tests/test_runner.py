@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import socket
@@ -133,10 +134,14 @@ async def test_two_sites_one_app_one_lifespan(tmp_path: Path) -> None:
             await client.get(f"http://127.0.0.1:{ports[0]}/")
 
 
-async def test_shutdown_timeout_cancels_what_is_left() -> None:
+async def test_shutdown_timeout_cancels_what_is_left(caplog: pytest.LogCaptureFixture) -> None:
     events: list[str] = []
 
+    in_flight = 0
+
     async def stuck(request: web.Request) -> web.Response:
+        nonlocal in_flight
+        in_flight += 1
         try:
             await asyncio.sleep(30)
         except asyncio.CancelledError:
@@ -154,17 +159,65 @@ async def test_shutdown_timeout_cancels_what_is_left() -> None:
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
     port = runner.addresses[0][1]
+    caplog.set_level(logging.INFO)
     async with httpx.AsyncClient(timeout=5) as client:
-        pending = asyncio.create_task(client.get(f"http://127.0.0.1:{port}/"))
-        await asyncio.sleep(0.2)
-        await asyncio.wait_for(runner.cleanup(), 5)
-        try:
-            response = await pending
-        except httpx.HTTPError:
-            pass  # the connection was dropped
-        else:
-            assert response.status_code == 500  # uvicorn answers for the cancelled task
-    assert events == ["cancelled", "cleanup"]
+        pending = [
+            asyncio.create_task(client.get(f"http://127.0.0.1:{port}/")) for _ in range(3)
+        ]
+        while in_flight < 3:
+            await asyncio.sleep(0.02)
+        await asyncio.wait_for(runner.cleanup(), 10)
+        responses = await asyncio.gather(*pending)
+    # A cut request is told to come back later, not that the server failed.
+    assert [r.status_code for r in responses] == [503, 503, 503]
+    assert responses[0].headers["connection"] == "close"
+    assert "shutting down" in responses[0].text
+    assert events == ["cancelled"] * 3 + ["cleanup"]
+    # One summary line, no traceback per request.
+    assert [r for r in caplog.records if r.exc_info] == []
+    summary = [r.getMessage() for r in caplog.records if r.name == "asgiweb.runner"]
+    assert len(summary) == 1
+    assert "3 answered 503" in summary[0]
+
+
+async def test_shutdown_timeout_closes_a_started_response(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    started = asyncio.Event()
+
+    async def streaming(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse()
+        await response.prepare(request)
+        await response.write(b"first part")
+        started.set()
+        await asyncio.sleep(30)
+        await response.write(b"never sent")
+        return response
+
+    app = web.Application()
+    app.router.add_get("/", streaming)
+    runner = web.AppRunner(app, shutdown_timeout=0.2)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    port = runner.addresses[0][1]
+    caplog.set_level(logging.INFO)
+    received = b""
+    client = httpx.AsyncClient(timeout=5)
+    async with client, client.stream("GET", f"http://127.0.0.1:{port}/") as response:
+        assert response.status_code == 200
+        await started.wait()
+        cleanup = asyncio.create_task(runner.cleanup())
+        # The connection closes without the chunked terminator: the client
+        # can tell the body is incomplete (never a clean, truncated 200).
+        with pytest.raises(httpx.RemoteProtocolError):
+            async for chunk in response.aiter_raw():
+                received += chunk
+        await asyncio.wait_for(cleanup, 10)
+    assert b"first part" in received and b"never sent" not in received
+    assert [r for r in caplog.records if r.exc_info] == []
+    summary = [r.getMessage() for r in caplog.records if r.name == "asgiweb.runner"]
+    assert len(summary) == 1
+    assert "1 closed after their response had started" in summary[0]
 
 
 def test_site_before_setup_is_refused() -> None:
