@@ -491,12 +491,13 @@ class TCPSite(BaseSite):
         self._port = (8443 if ssl_context else 8080) if port is None else port
         self._reuse_address = reuse_address
         self._reuse_port = reuse_port
+        self._bound_port: int | None = None
 
     @property
     def port(self) -> int:
         """The port: the one asked for until the site starts, then the bound one (for ``0``)."""
-        if self._sockets:
-            return int(self._sockets[0].getsockname()[1])
+        if self._bound_port is not None:
+            return self._bound_port
         return self._port
 
     @property
@@ -529,6 +530,7 @@ class TCPSite(BaseSite):
             ) from None
         sock.listen(self._backlog)
         sock.setblocking(False)
+        self._bound_port = int(sock.getsockname()[1])
         return [sock]
 
 

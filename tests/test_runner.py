@@ -323,3 +323,114 @@ async def test_tls_site() -> None:
         assert r.text == "https True"
     finally:
         await runner.cleanup()
+
+
+async def test_server_runner_serves_any_asgi_app() -> None:
+    async def raw_app(scope: dict[str, object], receive: object, send: object) -> None:
+        assert scope["type"] == "http"
+        await send({"type": "http.response.start", "status": 200, "headers": []})  # type: ignore[operator]
+        await send({"type": "http.response.body", "body": b"low level"})  # type: ignore[operator]
+
+    runner = web.ServerRunner(raw_app)
+    assert runner.server is None
+    await runner.setup()
+    assert runner.server is raw_app
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    assert site.port == 0  # the port asked for, until the site starts
+    await site.start()
+    try:
+        assert site.port == runner.addresses[0][1] != 0
+        assert site.name == f"http://127.0.0.1:{site.port}"
+        async with httpx.AsyncClient() as client:
+            assert (await client.get(f"http://127.0.0.1:{site.port}/")).text == "low level"
+    finally:
+        await runner.cleanup()
+    with pytest.raises(TypeError, match="must be an ASGI app"):
+        web.ServerRunner(42)  # type: ignore[arg-type]
+
+
+async def test_site_stop_drains_and_unregisters() -> None:
+    async def one_site(request: web.Request) -> web.Response:
+        return web.Response(text="one site")
+
+    app = web.Application()
+    app.router.add_get("/", one_site)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    first, second = web.TCPSite(runner, "127.0.0.1", 0), web.TCPSite(runner, "127.0.0.1", 0)
+    await first.start()
+    await second.start()
+    with pytest.raises(RuntimeError, match="already registered"):
+        await first.start()
+    await first.stop()
+    assert runner.sites == {second}
+    async with httpx.AsyncClient() as client:
+        assert (await client.get(f"http://127.0.0.1:{second.port}/")).text == "one site"
+        with pytest.raises(httpx.ConnectError):
+            await client.get(f"http://127.0.0.1:{first.port}/")
+    await runner.cleanup()
+
+
+def test_base_runner_is_abstract_and_names_exist() -> None:
+    with pytest.raises(TypeError):
+        web.BaseRunner()  # type: ignore[abstract]
+    assert issubclass(web.AppRunner, web.BaseRunner)
+    assert issubclass(web.ServerRunner, web.BaseRunner)
+    with pytest.raises(RuntimeError, match="uvicorn, which cannot listen on a named pipe"):
+        web.NamedPipeSite(web.AppRunner(web.Application()), r"\\.\pipe\app")
+    with pytest.raises(RuntimeError, match=r"Pass its options \(.*\) to AppRunner or run_app"):
+        web.RequestHandler()
+    runner_names = {
+        "AppRunner", "BaseRunner", "BaseSite", "GracefulExit", "NamedPipeSite",
+        "RequestHandler", "ServerRunner", "SockSite", "TCPSite", "UnixSite", "run_app",
+    }
+    assert runner_names <= set(aiohttp.web.__all__)
+    assert runner_names <= set(web.__all__)
+
+
+def test_run_app_accepts_aiohttp_arguments() -> None:
+    import inspect
+
+    theirs = inspect.signature(aiohttp.web.run_app).parameters
+    ours = inspect.signature(web.run_app).parameters
+    assert list(ours) == list(theirs)
+    for name, parameter in theirs.items():
+        if name not in ("access_log", "access_log_class", "access_log_format"):
+            assert ours[name].default == parameter.default, name
+        assert ours[name].kind == parameter.kind, name
+
+
+def test_site_shutdown_timeout_is_deprecated_as_in_aiohttp() -> None:
+    async def main() -> float:
+        runner = web.AppRunner(web.Application())
+        await runner.setup()
+        with pytest.warns(DeprecationWarning, match="shutdown_timeout should be set on BaseRunner"):
+            web.TCPSite(runner, "127.0.0.1", 0, shutdown_timeout=3)
+        await runner.cleanup()
+        return runner.shutdown_timeout
+
+    assert asyncio.run(main()) == 3
+
+
+def test_importing_web_does_not_import_uvicorn() -> None:
+    code = "import sys; from asgiweb import web; print(sorted(m for m in sys.modules if m.split('.')[0] in ('uvicorn', 'h11', 'httptools')))"  # noqa: E501
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+async def test_shutdown_handlers_see_the_runner_shutdown_timeout() -> None:
+    from asgiweb.runner import current_shutdown_timeout
+
+    seen: list[float | None] = []
+
+    async def record(app: web.Application) -> None:
+        seen.append(current_shutdown_timeout())
+
+    app = web.Application()
+    app.on_shutdown.append(record)
+    app.on_cleanup.append(record)
+    runner = web.AppRunner(app, shutdown_timeout=7.5)
+    await runner.setup()
+    await runner.cleanup()
+    assert seen == [7.5, 7.5]
+    assert current_shutdown_timeout() is None
