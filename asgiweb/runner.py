@@ -296,7 +296,7 @@ class BaseRunner(ABC):
         options.update(self._uvicorn_options)
         options.update(overrides)
         http = options.get("http", "auto")
-        if isinstance(http, str):
+        if http in ("auto", "httptools", "h11"):
             options["http"] = protocol_class(http, limits, tcp_keepalive=self._tcp_keepalive)
         config = uvicorn.Config(self._served, **options)  # type: ignore[arg-type]
         config.load()

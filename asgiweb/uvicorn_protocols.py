@@ -19,7 +19,10 @@ transport with Nagle's algorithm on, and every keep-alive response would wait
 for the client's delayed ACK).
 
 uvicorn is imported here, so the runner imports this module only when a site
-starts.
+starts. Under plain uvicorn, name a class on the command line to get the same
+limits (aiohttp's defaults):
+
+    uvicorn app:app --http asgiweb.uvicorn_protocols:LimitedHttpToolsProtocol
 """
 
 from __future__ import annotations
@@ -34,7 +37,11 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from .headlimits import HeadCounter, HeadLimits
 
-__all__ = ("LimitedH11Protocol", "LimitedHttpToolsProtocol", "protocol_class")
+__all__ = ("DEFAULT_LIMITS", "LimitedH11Protocol", "LimitedHttpToolsProtocol", "protocol_class")
+
+#: aiohttp's defaults, also what the classes use under plain uvicorn
+#: (``uvicorn app:app --http asgiweb.uvicorn_protocols:LimitedHttpToolsProtocol``).
+DEFAULT_LIMITS = HeadLimits(max_line_size=8190, max_field_size=8190, max_headers=128)
 
 #: How long a refused connection keeps reading (and discarding) what the client
 #: still sends, so that the client reads the error response instead of a reset.
@@ -94,7 +101,11 @@ class LimitedHttpToolsProtocol(_LimitedHead, HttpToolsProtocol):
     """uvicorn's httptools protocol with aiohttp's head limits and TCP_NODELAY."""
 
     def __init__(
-        self, *args: Any, head_limits: HeadLimits, tcp_keepalive: bool, **kwargs: Any
+        self,
+        *args: Any,
+        head_limits: HeadLimits = DEFAULT_LIMITS,
+        tcp_keepalive: bool = True,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self._tcp_keepalive = tcp_keepalive
@@ -144,7 +155,11 @@ class LimitedH11Protocol(_LimitedHead, H11Protocol):
     """uvicorn's h11 protocol with aiohttp's head limits and TCP_NODELAY."""
 
     def __init__(
-        self, *args: Any, head_limits: HeadLimits, tcp_keepalive: bool, **kwargs: Any
+        self,
+        *args: Any,
+        head_limits: HeadLimits = DEFAULT_LIMITS,
+        tcp_keepalive: bool = True,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self._tcp_keepalive = tcp_keepalive

@@ -202,3 +202,25 @@ async def test_limits_are_configurable_with_aiohttp_names(serve: Serve, http: st
 def test_limits_must_be_positive() -> None:
     with pytest.raises(ValueError, match="max_field_size must be a positive int, got 0"):
         web.AppRunner(web.Application(), max_field_size=0)
+
+
+@pytest.mark.parametrize("http", ["LimitedHttpToolsProtocol", "LimitedH11Protocol"])
+async def test_plain_uvicorn_gets_the_limits_by_class_name(
+    live_server: Any, http: str
+) -> None:
+    """``uvicorn app:app --http asgiweb.uvicorn_protocols:LimitedHttpToolsProtocol``."""
+    calls: list[str] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        calls.append(request.path)
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_get("/", handler)
+    server = await live_server(app, http=f"asgiweb.uvicorn_protocols:{http}")
+    big = b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 65536 + b"\r\n\r\n"
+    head, _ = await exchange(server.port, big)
+    assert head.startswith(b"HTTP/1.1 431")
+    head, _ = await exchange(server.port, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200")
+    assert calls == ["/"]
