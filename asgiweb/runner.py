@@ -334,8 +334,9 @@ class AppRunner(BaseRunner):
         return self._app
 
     async def _make_server(self) -> ASGIApp:
-        for app in self._app._iter_apps():
-            app._handler_cancellation = app._handler_cancellation or self._handler_cancellation
+        if self._handler_cancellation:
+            for app in self._app.iter_apps():
+                app.enable_handler_cancellation()
         await startup(self._app)
         return self._app
 
