@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import inspect
 import logging
 import os
 import signal
@@ -689,7 +690,7 @@ async def _run_app(
 
 
 def run_app(
-    app: AppOrAwaitable,
+    app: AppOrAwaitable | str | Callable[..., Any],
     *,
     host: str | Iterable[str] | None = None,
     port: int | None = None,
@@ -708,6 +709,7 @@ def run_app(
     reuse_port: bool | None = None,
     handler_cancellation: bool = False,
     loop: asyncio.AbstractEventLoop | str | None = None,
+    workers: int = 1,
     **kwargs: Any,
 ) -> None:
     """Serve *app* (or the app an awaitable returns) until SIGINT or SIGTERM.
@@ -719,8 +721,48 @@ def run_app(
     any ``uvicorn.Config`` keyword (``http="h11"``, ``ws_max_size=...``).
     ``access_log_class`` and ``access_log_format`` are accepted and ignored:
     uvicorn writes the access log (see docs/porting.md).
+
+    ``workers=N`` serves from N processes (see :mod:`asgiweb.workers`): *app*
+    is then an import string (``"myapp.main:app"``) or a module-level factory
+    function, which every worker imports and builds for itself.
     """
     del access_log_class, access_log_format  # uvicorn writes the access log in its own format
+    if workers != 1:
+        from .workers import run_workers
+
+        paths: list[str] | None = None
+        if path is not None:
+            each = [path] if isinstance(path, (str, os.PathLike)) else list(path)
+            paths = [os.fspath(p) for p in each]
+        run_workers(
+            app,
+            workers,
+            host=host,
+            port=port,
+            path=paths,
+            sock=sock,
+            backlog=backlog,
+            shutdown_timeout=shutdown_timeout,
+            print=print,
+            options={
+                "keepalive_timeout": keepalive_timeout,
+                "access_log": access_log,
+                "handle_signals": True,
+                "handler_cancellation": handler_cancellation,
+                "ssl_context": ssl_context,
+                **kwargs,
+            },
+        )
+        return
+    served: AppOrAwaitable
+    if isinstance(app, str) or (
+        callable(app) and not isinstance(app, Application) and not inspect.isawaitable(app)
+    ):
+        from .workers import load_target
+
+        served = load_target(app)
+    else:
+        served = app
     event_loop = _event_loop(loop)
     runner_options = {
         "handle_signals": handle_signals,
@@ -732,7 +774,7 @@ def run_app(
     }
     main_task = event_loop.create_task(
         _run_app(
-            app,
+            served,
             host=host,
             port=port,
             path=path,
