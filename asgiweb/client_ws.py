@@ -64,8 +64,8 @@ class InProcessWebSocket:
         if message["type"] == "websocket.send":
             text = message.get("text")
             if text is not None:
-                return WSMessage(WSMsgType.TEXT, text, None)
-            return WSMessage(WSMsgType.BINARY, message.get("bytes") or b"", None)
+                return WSMessage(WSMsgType.TEXT, text, "")
+            return WSMessage(WSMsgType.BINARY, message.get("bytes") or b"", "")
         if message["type"] == "websocket.close":
             return WSMessage(
                 WSMsgType.CLOSE, message.get("code", 1000), message.get("reason") or ""
@@ -89,7 +89,6 @@ class NetworkWebSocket:
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
         connection: wsproto.WSConnection,
-        pending: bytes,
     ) -> None:
         self._reader = reader
         self._writer = writer
@@ -97,7 +96,7 @@ class NetworkWebSocket:
         self._messages: asyncio.Queue[WSMessage] = asyncio.Queue()
         self._close_reply: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self._parts: list[Any] = []
-        self._task = asyncio.create_task(self._read_loop(pending))
+        self._task = asyncio.create_task(self._read_loop())
 
     @classmethod
     async def connect(
@@ -131,7 +130,7 @@ class NetworkWebSocket:
                 connection.receive_data(data or None)
                 for event in connection.events():
                     if isinstance(event, ws_events.AcceptConnection):
-                        ws = cls(reader, writer, connection, b"")
+                        ws = cls(reader, writer, connection)
                         return ws, 101, list(event.extra_headers), b"", event.subprotocol
                     if isinstance(event, ws_events.RejectConnection):
                         rejection = event
@@ -148,8 +147,11 @@ class NetworkWebSocket:
                 status = rejection.status_code if rejection is not None else 0
                 return None, status, list(rejection.headers if rejection else []), body, None
 
-    async def _read_loop(self, pending: bytes) -> None:
+    async def _read_loop(self) -> None:
         try:
+            # frames that came with the handshake answer are already buffered
+            for event in self._ws.events():
+                self._handle(event)
             while True:
                 data = await self._reader.read(65536)
                 self._ws.receive_data(data or None)
@@ -171,9 +173,9 @@ class NetworkWebSocket:
             if event.message_finished:
                 parts, self._parts = self._parts, []
                 if isinstance(event, ws_events.TextMessage):
-                    self._messages.put_nowait(WSMessage(WSMsgType.TEXT, "".join(parts), None))
+                    self._messages.put_nowait(WSMessage(WSMsgType.TEXT, "".join(parts), ""))
                 else:
-                    self._messages.put_nowait(WSMessage(WSMsgType.BINARY, b"".join(parts), None))
+                    self._messages.put_nowait(WSMessage(WSMsgType.BINARY, b"".join(parts), ""))
         elif isinstance(event, ws_events.Ping):
             self._write(self._ws.send(event.response()))
         elif isinstance(event, ws_events.CloseConnection):
@@ -378,7 +380,7 @@ class ClientWebSocketResponse:
             await self.close()
             return msg
         if msg.type is WSMsgType.TEXT and not self._decode_text:
-            return WSMessage(WSMsgType.TEXT, msg.data.encode("utf-8"), None)
+            return WSMessage(WSMsgType.TEXT, msg.data.encode("utf-8"), "")
         return msg
 
     async def receive_str(self, *, timeout: float | None = None) -> str:

@@ -980,7 +980,8 @@ def make_mocked_request(
 ) -> Request:
     """A ``web.Request`` built from an ASGI scope, for unit tests of handlers.
 
-    *payload* is the body (bytes, or an object with ``async read()``).
+    *payload* is the body (bytes, or an object with ``async read()``); a
+    bytes payload adds a ``Content-Length`` header unless one is given.
     ``writer``, ``protocol``, ``transport`` and ``loop`` are accepted for
     aiohttp compatibility; an ASGI request has none of them.
     """
@@ -989,6 +990,13 @@ def make_mocked_request(
     raw_headers = [
         (name.lower().encode("latin-1"), value.encode("utf-8")) for name, value in header_pairs
     ]
+    if (
+        isinstance(payload, (bytes, bytearray))
+        and payload
+        and not any(name in (b"content-length", b"transfer-encoding") for name, _ in raw_headers)
+    ):
+        # an HTTP/1.1 request without either header has no body
+        raw_headers.append((b"content-length", str(len(payload)).encode()))
     raw_path = target.raw_path.encode("latin-1")
     scope: dict[str, Any] = {
         "type": "http",
