@@ -88,9 +88,10 @@ def _foreign_aiohttp_app(value: object) -> Any:
     aiohttp = aiohttp_module()
     if aiohttp is None:
         return None
-    from aiohttp import web as aiohttp_web
+    import aiohttp.test_utils
+    import aiohttp.web
 
-    if isinstance(value, (aiohttp_web.Application, aiohttp.test_utils.BaseTestServer)):
+    if isinstance(value, (aiohttp.web.Application, aiohttp.test_utils.BaseTestServer)):
         return aiohttp
     return None
 

@@ -312,13 +312,13 @@ async def test_in_process_opens_no_socket(monkeypatch: pytest.MonkeyPatch) -> No
 
 
 async def test_aiohttp_client_session_reaches_test_server() -> None:
-    async with test_utils.TestServer(build_app(web)) as server:
-        async with aiohttp.ClientSession() as session:
-            async with session.get(server.make_url("/hello")) as resp:
-                assert await resp.text() == "Hello world"
-            async with session.ws_connect(server.make_url("/ws")) as ws:
-                await ws.send_str("x")
-                assert await ws.receive_str() == "X"
+    server = test_utils.TestServer(build_app(web))
+    async with server, aiohttp.ClientSession() as session:
+        async with session.get(server.make_url("/hello")) as resp:
+            assert await resp.text() == "Hello world"
+        async with session.ws_connect(server.make_url("/ws")) as ws:
+            await ws.send_str("x")
+            assert await ws.receive_str() == "X"
 
 
 async def test_lifespan_runs_in_process() -> None:
@@ -339,9 +339,9 @@ async def test_lifespan_runs_in_process() -> None:
 async def test_test_client_rejects_what_aiohttp_rejects() -> None:
     with pytest.raises(TypeError, match="server must be TestServer"):
         test_utils.TestClient(web.Application())  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="Use async with"):
-        with test_utils.TestClient(test_utils.TestServer(web.Application())):  # type: ignore[attr-defined]
-            pass
+    client = test_utils.TestClient(test_utils.TestServer(web.Application()))
+    with pytest.raises(TypeError, match="Use async with"), client:  # type: ignore[attr-defined]
+        pass
     server = test_utils.TestServer(web.Application(), in_process=True)
     with pytest.raises(RuntimeError, match="not started"):
         server.make_url("/")
