@@ -21,7 +21,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from . import hdrs
-from .protocol import ETAG_ANY, ETag
+from .protocol import ETAG_ANY, ETag, parse_etags
 from .response import LooseHeaders, StreamResponse
 
 if TYPE_CHECKING:
@@ -206,8 +206,7 @@ class FileResponse(StreamResponse):
         size = st.st_size
         start, count = 0, size
         partial = False
-        if_range = request.if_range
-        if if_range is None or st.st_mtime <= if_range.timestamp():
+        if self._range_allowed(request, st):
             try:
                 rng = request.http_range
             except ValueError:
@@ -250,7 +249,9 @@ class FileResponse(StreamResponse):
         assert opened.file is not None and opened.path is not None
         if not partial and "http.response.pathsend" in (request.scope.get("extensions") or {}):
             self._eof_sent = True
-            await request._send({"type": "http.response.pathsend", "path": str(opened.path)})
+            await request.connection.send(
+                {"type": "http.response.pathsend", "path": str(opened.path)}
+            )
             return
         await self._stream(opened.file, start, count)
 
@@ -271,6 +272,25 @@ class FileResponse(StreamResponse):
     async def write_eof(self, data: bytes = b"") -> None:
         tail, self._tail = self._tail, b""
         await super().write_eof(tail + data if tail else data)
+
+    @staticmethod
+    def _range_allowed(request: BaseRequest, st: os.stat_result) -> bool:
+        """Whether ``If-Range`` (if any) lets ``Range`` apply (RFC 9110 §13.1.5).
+
+        An entity tag must match the file's strongly; a date must not be older
+        than the file (aiohttp's rule); anything else fails the condition, and
+        the whole file is sent with 200.
+        """
+        header = request.headers.get(hdrs.IF_RANGE)
+        if header is None:
+            return True
+        header = header.strip()
+        if header.startswith(('"', "W/")):
+            etags = parse_etags(header) or ()
+            etag = f"{st.st_mtime_ns:x}-{st.st_size:x}"
+            return bool(etags) and _etag_match(etag, etags, weak=False)
+        if_range = request.if_range
+        return if_range is not None and st.st_mtime <= if_range.timestamp()
 
     async def _unsatisfiable(self, request: BaseRequest, size: int) -> None:
         self._headers[hdrs.CONTENT_RANGE] = f"bytes */{size}"

@@ -53,7 +53,7 @@ class MountedASGIResource(PrefixResource):
         return self._asgi_app
 
     async def resolve(self, request: Request) -> ResolveResult:
-        path = request._route()
+        path = request.route_path
         if path == self._prefix or path.startswith(self._prefix2):
             return UrlMappingMatchInfo({}, self._route), {"*"}
         return None, set()
@@ -81,16 +81,17 @@ class MountedASGIResource(PrefixResource):
 
     async def _forward(self, request: Request) -> StreamResponse:
         status = 500
-        outer_send = request._send
+        connection = request.connection
+        outer_send = connection.send
 
         async def send(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                request._response_started = True
+                connection.response_started = True
             await outer_send(message)
 
-        await self._asgi_app(self.child_scope(request), request._receive, send)
+        await self._asgi_app(self.child_scope(request), connection.receive, send)
         return ForwardedResponse(status)
 
     async def lifespan(self, app: Application) -> AsyncIterator[None]:

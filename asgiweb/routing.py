@@ -26,7 +26,7 @@ from collections.abc import (
     Mapping,
     Sized,
 )
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from functools import wraps
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final, TypeAlias
@@ -40,6 +40,7 @@ from .exceptions import (
     HTTPNotFound,
 )
 from .protocol import METHOD_RE, HttpVersion11
+from .quoting import quote_path, requote_path, unquote_path_safe
 from .response import StreamResponse
 from .typedefs import Handler
 
@@ -67,6 +68,16 @@ def current_root_path() -> str:
     return _root_path.get()
 
 
+def enter_root_path(root_path: str) -> Token[str]:
+    """Make ``url_for()`` prefix *root_path* until :func:`exit_root_path` (per task)."""
+    return _root_path.set(root_path)
+
+
+def exit_root_path(token: Token[str]) -> None:
+    """Undo the :func:`enter_root_path` that returned *token*."""
+    _root_path.reset(token)
+
+
 async def _default_expect_handler(request: Request) -> None:
     """Accept ``Expect: 100-continue``; refuse any other expectation with 417.
 
@@ -76,23 +87,6 @@ async def _default_expect_handler(request: Request) -> None:
     expect = request.headers.get("Expect", "")
     if request.version == HttpVersion11 and expect.lower() != "100-continue":
         raise HTTPExpectationFailed(text=f"Unknown Expect: {expect}")
-
-
-def _quote_path(value: str) -> str:
-    return URL.build(path=value, encoded=False).raw_path
-
-
-def _requote_path(value: str) -> str:
-    result = _quote_path(value)
-    if "%" in value:
-        result = result.replace("%25", "%")
-    return result
-
-
-def _unquote_path_safe(value: str) -> str:
-    if "%" not in value:
-        return value
-    return value.replace("%2F", "/").replace("%25", "%")
 
 
 # -- abstract API -------------------------------------------------------------
@@ -181,7 +175,6 @@ class AbstractRoute(abc.ABC):
         self._handler = handler
         self._expect_handler = expect_handler
         self._resource = resource
-        self._chain: Handler | None = None
 
     @property
     def method(self) -> str:
@@ -239,7 +232,7 @@ class UrlMappingMatchInfo(dict[str, str]):
         self._frozen = False
 
     @classmethod
-    def _resolved(
+    def resolved(
         cls, route: AbstractRoute, apps: tuple[Application, ...], app: Application
     ) -> UrlMappingMatchInfo:
         """A frozen match without path variables, for *route* in *app* (the fast path)."""
@@ -294,6 +287,13 @@ class UrlMappingMatchInfo(dict[str, str]):
         self._current_app = app
 
     def freeze(self) -> None:
+        """Refuse :meth:`add_app` from now on."""
+        self._frozen = True
+
+    def bind(self, apps: tuple[Application, ...], app: Application) -> None:
+        """Set the apps the route sits in (outermost first) and the current one, and freeze."""
+        self._apps = apps
+        self._current_app = app
         self._frozen = True
 
     def __repr__(self) -> str:
@@ -421,7 +421,7 @@ class Resource(AbstractResource):
         self._routes[route.method] = route
 
     async def resolve(self, request: Request) -> ResolveResult:
-        return self._resolve(request._route(), request.method)
+        return self._resolve(request.route_path, request.method)
 
     def _resolve(self, path: str, method: str) -> ResolveResult:
         match_dict = self._match(path)
@@ -504,7 +504,7 @@ class DynamicResource(Resource):
                 continue
             if "{" in part or "}" in part:
                 raise ValueError(f"Invalid path '{path}'['{part}']")
-            part = _requote_path(part)
+            part = requote_path(part)
             formatter += part
             pattern += re.escape(part)
         try:
@@ -529,7 +529,7 @@ class DynamicResource(Resource):
             return None
         if "%" not in path:
             return match.groupdict()
-        return {key: _unquote_path_safe(value) for key, value in match.groupdict().items()}
+        return {key: unquote_path_safe(value) for key, value in match.groupdict().items()}
 
     def raw_match(self, path: str) -> bool:
         return self._orig_path == path
@@ -545,7 +545,7 @@ class DynamicResource(Resource):
             raise KeyError(
                 f"url_for() of route '{self._formatter}' needs {', '.join(sorted(missing))}"
             )
-        url = self._formatter.format_map({k: _quote_path(str(v)) for k, v in parts.items()})
+        url = self._formatter.format_map({k: quote_path(str(v)) for k, v in parts.items()})
         return URL.build(path=_root_path.get() + url, encoded=True)
 
     def __repr__(self) -> str:
@@ -567,7 +567,7 @@ class PrefixResource(AbstractResource):
         if prefix not in ("", "/") and prefix.endswith("/"):
             raise ValueError(f"Prefix {prefix!r} must not end with '/'")
         super().__init__(name=name)
-        self._prefix = _requote_path(prefix)
+        self._prefix = requote_path(prefix)
         self._prefix2 = self._prefix + "/"
 
     @property
@@ -718,7 +718,7 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
 
     async def resolve(self, request: Request) -> UrlMappingMatchInfo:
         """Find the route for *request*; a :class:`MatchInfoError` for 404/405."""
-        path = request._route()
+        path = request.route_path
         method = request.method
         allowed: set[str] = set()
         for resource in self._unindexed:

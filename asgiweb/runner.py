@@ -101,8 +101,9 @@ class AppRunner:
                 loop.add_signal_handler(signal.SIGTERM, _raise_graceful_exit)
             except NotImplementedError:  # pragma: no cover - Windows
                 pass
-        for app in self._app._iter_apps():
-            app._handler_cancellation = app._handler_cancellation or self._handler_cancellation
+        if self._handler_cancellation:
+            for app in self._app.iter_apps():
+                app.enable_handler_cancellation()
         await startup(self._app)
         self._set_up = True
 

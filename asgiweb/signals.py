@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Iterator, MutableSequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, MutableSequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any, Generic, SupportsIndex, TypeVar, cast, overload
 
@@ -107,6 +107,15 @@ class Signal(FrozenList[Callable[..., Any]]):
 CleanupContextCallable = Callable[["Application"], Any]
 
 
+def _generator_context(generator: AsyncIterator[None]) -> AbstractAsyncContextManager[None]:
+    """An async context manager around an async generator that already exists."""
+
+    def existing() -> AsyncIterator[None]:
+        return generator
+
+    return asynccontextmanager(existing)()
+
+
 class CleanupContext(FrozenList[CleanupContextCallable]):
     """``app.cleanup_ctx``: async generators entered at startup, exited at cleanup."""
 
@@ -118,7 +127,9 @@ class CleanupContext(FrozenList[CleanupContextCallable]):
         for callback in self:
             ctx = callback(app)
             if not isinstance(ctx, AbstractAsyncContextManager):
-                ctx = asynccontextmanager(callback)(app)
+                # An async generator: wrap the one just made (calling the
+                # callback again would run its code twice).
+                ctx = _generator_context(ctx)
             await ctx.__aenter__()
             self._exits.append(ctx)
 

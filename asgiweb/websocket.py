@@ -223,28 +223,29 @@ class WebSocketResponse(StreamResponse):
         if self._asgi_send is not None:
             return
         protocol = self._handshake(request)
-        message = await request._receive()
+        connection = request.connection
+        message = await connection.receive()
         if message["type"] != "websocket.connect":
             raise ClientDisconnectedError("Connection lost")
         self._req = request
         self._ws_protocol = protocol
-        self._asgi_receive = request._receive
-        self._asgi_send = request._websocket_send
+        self._asgi_receive = connection.receive
+        self._asgi_send = connection.websocket_send or connection.send
         if self._heartbeat is not None:
             self._warn_no_ping("heartbeat")
-        if request._has_prepare_hooks:
-            await request._prepare_hook(self)
+        hook = connection.prepare_hook
+        if hook is not None:
+            await hook(request, self)
         accept: dict[str, Any] = {"type": "websocket.accept", "subprotocol": protocol}
         extra_headers = [
             (name, value)
-            for name, value in encode_headers(self._headers)
+            for name, value in encode_headers(self.headers)
             if name.lower() not in (b"content-type", b"sec-websocket-protocol")
         ]
         if extra_headers:
             accept["headers"] = extra_headers
         self._started = True
-        request._response_started = True
-        await self._asgi_send(accept)
+        await connection.accept_websocket(accept)
 
     @property
     def prepared(self) -> bool:

@@ -14,7 +14,7 @@ import uvicorn
 from asgiweb.testing import TestClient
 from asgiweb.typedefs import ASGIApp
 
-pytest_plugins = ["asgiweb.pytest_plugin", "tests.differential"]
+pytest_plugins = ["asgiweb.pytest_plugin", "tests.differential", "tests.redis_server"]
 
 ClientFactory = Callable[..., Awaitable[TestClient]]
 

@@ -32,9 +32,12 @@ class Pair:
     async def both(
         self, client: httpx.AsyncClient, method: str, path: str, **kwargs: Any
     ) -> tuple[httpx.Response, httpx.Response]:
-        """Send the same request to both servers."""
+        """Send the same request to both servers (cookies only as given: the jar is cleared)."""
+        client.cookies.clear()
         theirs = await client.request(method, self.theirs + path, **kwargs)
+        client.cookies.clear()
         ours = await client.request(method, self.ours + path, **kwargs)
+        client.cookies.clear()
         return theirs, ours
 
 
