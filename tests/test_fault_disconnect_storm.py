@@ -223,8 +223,9 @@ async def test_disconnect_storm_loses_nothing(http: str) -> None:
         assert stats["jobs"] == 0
         assert stats["tasks"] <= warm["tasks"] + 2  # nothing left running
         assert stats["rss_kib"] - baseline < RSS_BOUND_KIB
-        # fewer new live objects than requests: nothing is kept per request
-        assert stats["objects"] - warm["objects"] < CLIENTS
+        # Live objects wobble by a few hundred (connections closing while /stats
+        # runs); one object kept per request would add 600 per storm here.
+        assert stats["objects"] - warm["objects"] < len(KINDS) * CLIENTS
     assert server.returncode in (0, -signal.SIGTERM)  # uvicorn re-raises the signal it handled
     assert log == ""  # no traceback, no warning, no error: nothing at all
 
