@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import importlib.util
 import shutil
 import sys
 from collections.abc import AsyncIterator
@@ -35,13 +36,13 @@ ALLOWED_ORIGIN = "https://dashboard.example"
 
 
 async def polls_app(**options: Any) -> Any:
-    sys.path.insert(0, str(EXAMPLE))
-    try:
-        import app as polls_module
-    finally:
-        sys.path.remove(str(EXAMPLE))
-        sys.modules.pop("app", None)
-    return await polls_module.create_app(**options)
+    # loaded under its own name: other examples are also called app.py
+    spec = importlib.util.spec_from_file_location("polls_example_app", EXAMPLE / "app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return await module.create_app(**options)
 
 
 def session_cookie(response: httpx.Response) -> str:
