@@ -429,6 +429,7 @@ class Application(MutableMapping[Any, Any]):
         finally:
             if connection.watcher is not None:
                 connection.watcher.stop()
+            request.close_uploads()
             if token is not None:
                 exit_root_path(token)
 

@@ -13,7 +13,7 @@ import re
 import sys
 import tempfile
 import warnings
-from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import IO, TYPE_CHECKING, Any
@@ -27,7 +27,7 @@ from .connection import Connection
 from .contentcoding import decoder_for
 from .exceptions import BadJSONBody, HTTPBadRequest, HTTPRequestEntityTooLarge
 from .lazy import reify
-from .multipart import MultipartReader
+from .multipart import BodyPartReader, MultipartReader
 from .protocol import (
     HTTP_VERSIONS,
     ETag,
@@ -75,6 +75,41 @@ _COOKIE_ESCAPE = re.compile(r"\\(?:([0-3][0-7][0-7])|(.))")
 def _unescape_cookie(match: re.Match[str]) -> str:
     octal = match[1]
     return chr(int(octal, 8)) if octal else match[2]
+
+
+def _close_files(values: Iterable[Any]) -> None:
+    for value in values:
+        if isinstance(value, FileField):
+            value.file.close()
+
+
+async def _spool(field: BodyPartReader, check_size: Callable[[], None]) -> IO[bytes]:
+    """Copy an uploaded part into a temporary file, positioned at 0.
+
+    Up to ``_FILE_SPOOL_MAX_SIZE`` bytes stay in memory; past that the file
+    rolls over to disk, and every write (and the final seek) runs in a worker
+    thread so that the event loop never waits for the disk.
+    """
+    loop = asyncio.get_running_loop()
+    tmp = tempfile.SpooledTemporaryFile(_FILE_SPOOL_MAX_SIZE)  # noqa: SIM115 - returned to the caller
+    size = 0
+    try:
+        while chunk := await field.read_chunk(64 * 1024):
+            check_size()
+            size += len(chunk)
+            if size > _FILE_SPOOL_MAX_SIZE:
+                await loop.run_in_executor(None, tmp.write, chunk)
+            else:
+                tmp.write(chunk)
+        check_size()
+        if size > _FILE_SPOOL_MAX_SIZE:
+            await loop.run_in_executor(None, tmp.seek, 0)
+        else:
+            tmp.seek(0)
+    except BaseException:
+        tmp.close()
+        raise
+    return tmp
 
 
 def _parse_cookies(header: str) -> dict[str, str]:
@@ -530,14 +565,23 @@ class BaseRequest(MutableMapping[str, Any]):
 
     async def _parse_multipart(self) -> MultiDictProxy[Any]:
         out: MultiDict[Any] = MultiDict()
+        max_size = self._client_max_size
+        if max_size and self._raw_header(b"content-encoding") is None:
+            length = self.content_length
+            if length is not None and length > max_size:
+                raise HTTPRequestEntityTooLarge(max_size, actual_size=length)
+        try:
+            await self._read_form_fields(out)
+        except BaseException:
+            _close_files(out.values())
+            raise
+        return MultiDictProxy(out)
+
+    async def _read_form_fields(self, out: MultiDict[Any]) -> None:
         reader = await self.multipart()
         max_size = self._client_max_size
         max_fields = self._client_max_fields
         content = self.content
-        if max_size:
-            length = self.content_length
-            if length is not None and length > max_size:
-                raise HTTPRequestEntityTooLarge(max_size, actual_size=length)
 
         def check_size() -> None:
             if 0 < max_size < content.total_bytes:
@@ -551,16 +595,7 @@ class BaseRequest(MutableMapping[str, Any]):
                 raise HTTPBadRequest(text="400: Multipart field missing name.")
             field_ct = field.headers.get("Content-Type")
             if field.filename:
-                tmp = tempfile.SpooledTemporaryFile(_FILE_SPOOL_MAX_SIZE)  # noqa: SIM115 - returned to the caller
-                try:
-                    while chunk := await field.read_chunk(64 * 1024):
-                        check_size()
-                        tmp.write(chunk)
-                    check_size()
-                except BaseException:
-                    tmp.close()
-                    raise
-                tmp.seek(0)
+                tmp = await _spool(field, check_size)
                 out.add(
                     field.name,
                     FileField(
@@ -581,7 +616,16 @@ class BaseRequest(MutableMapping[str, Any]):
                     out.add(field.name, decode_body(value, charset, f"Field {field.name!r}"))
                 else:
                     out.add(field.name, bytes(value))
-        return MultiDictProxy(out)
+
+    def close_uploads(self) -> None:
+        """Close the temporary files of the :class:`FileField` uploads ``post()`` made.
+
+        The application calls it once the response has been sent (as aiohttp
+        does), so a handler need not; a file kept for later must be copied first.
+        """
+        post = self._post
+        if post is not None:
+            _close_files(post.values())
 
     # -- cloning and state -------------------------------------------------
 
