@@ -89,6 +89,23 @@ def parse_content_type(value: str) -> tuple[str, dict[str, str]]:
     return parse_header_params(value)
 
 
+def host_header_problem(host_count: int, http_version: str) -> str | None:
+    """Why a request with *host_count* ``Host`` headers is refused, else ``None``.
+
+    Two ``Host`` headers, or none in HTTP/1.1 (RFC 9112 §3.2), are refused by
+    h11 and aiohttp but let through by httptools; asgiweb checks under every
+    server. HTTP/2 and HTTP/3 carry ``:authority`` instead, and HTTP/1.0 may
+    omit it.
+    """
+    if host_count == 1:
+        return None
+    if host_count > 1:
+        return "Duplicate Host header"
+    if http_version == "1.1":
+        return "Missing Host header: HTTP/1.1 requests must carry one"
+    return None
+
+
 def must_be_empty_body(method: str, status: int) -> bool:
     """Whether a response to *method* with *status* must not carry a body.
 

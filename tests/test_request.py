@@ -290,7 +290,7 @@ async def test_streamed_body_over_limit_stops_reading_early() -> None:
         "raw_path": b"/",
         "query_string": b"",
         "root_path": "",
-        "headers": [(b"transfer-encoding", b"chunked")],
+        "headers": [(b"host", b"x"), (b"transfer-encoding", b"chunked")],
         "client": None,
         "server": None,
     }
@@ -583,7 +583,7 @@ async def test_client_gone_while_reading_is_not_an_error() -> None:
         "raw_path": b"/",
         "query_string": b"",
         "root_path": "",
-        "headers": [(b"content-length", b"10")],
+        "headers": [(b"host", b"x"), (b"content-length", b"10")],
     }
     await app_with(handler)(scope, receive, send)
     assert messages == []  # nobody to answer
