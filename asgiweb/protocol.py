@@ -57,8 +57,11 @@ def validate_etag_value(value: str) -> None:
 
 
 def parse_etags(header: str | None) -> tuple[ETag, ...] | None:
-    """Parse an ``If-Match``/``If-None-Match`` value; stop at the first malformed item."""
-    if header is None:
+    """Parse an ``If-Match``/``If-None-Match`` value; stop at the first malformed item.
+
+    An absent or empty header is ``None`` (no condition), as in aiohttp.
+    """
+    if not header:
         return None
     if header == ETAG_ANY:
         return (ETag(ETAG_ANY),)

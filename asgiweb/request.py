@@ -112,18 +112,51 @@ async def _spool(field: BodyPartReader, check_size: Callable[[], None]) -> IO[by
     return tmp
 
 
+# Cookie header grammar, as aiohttp 3.14 reads it (RFC 6265 §5.4, relaxed):
+# a name of token-ish characters; optionally '=' and a value that is a quoted
+# string (';' allowed inside), an unterminated quote (up to ';'), or a run of
+# value characters; then whitespace, ';' or the end.
+_COOKIE_CHARS = r"\w!#%&'~`><@,:/$*+\-.^|)(?}{\[\]"
+_COOKIE_PAIR = re.compile(
+    rf"""\s*(?P<name>[{_COOKIE_CHARS}]+)"""
+    rf"""(?:\s*=\s*(?P<value>"(?:[^\\"]|\\.)*"|"[^";]*|[{_COOKIE_CHARS}=]*))?"""
+    r"""\s*(?:\s+|;|$)""",
+    re.ASCII,
+)
+_COOKIE_NAME = re.compile(r"[!#$%&'()*+\-./0-9:<=>?@A-Z\[\]^_`a-z{|}~]+", re.ASCII)
+
+
+def _cookie_value(value: str) -> str:
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        # a quoted value may hold escapes (\" and octal \054): undo them, as aiohttp does
+        return _COOKIE_ESCAPE.sub(_unescape_cookie, value[1:-1])
+    return value
+
+
 def _parse_cookies(header: str) -> dict[str, str]:
+    """The ``Cookie`` header as a dict; a repeated name keeps its last value (as aiohttp).
+
+    Names outside RFC 6265's token characters are dropped; an item the
+    grammar cannot read is skipped up to the next ``;``, keeping a plain
+    ``name=value`` in it if there is one.
+    """
     cookies: dict[str, str] = {}
-    for item in header.split(";"):
-        name, sep, value = item.partition("=")
-        name = name.strip()
-        if not sep or not name:
-            continue
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] == '"':
-            # a quoted value may hold escapes (\" and octal \054): undo them, as aiohttp does
-            value = _COOKIE_ESCAPE.sub(_unescape_cookie, value[1:-1])
-        cookies.setdefault(name, value)
+    pos, end = 0, len(header)
+    while pos < end:
+        match = _COOKIE_PAIR.match(header, pos)
+        if match is not None and match.end() > pos:
+            pos = match.end()
+            name, value = match.group("name"), match.group("value") or ""
+        else:
+            semicolon = header.find(";", pos)
+            stop = semicolon if semicolon >= 0 else end
+            name, sep, value = header[pos:stop].partition("=")
+            pos = stop + 1
+            if not sep:
+                continue
+            name, value = name.strip(), value.strip()
+        if _COOKIE_NAME.fullmatch(name):
+            cookies[name] = _cookie_value(value)
     return cookies
 
 

@@ -80,16 +80,29 @@ def build(web: ModuleType) -> Any:
     return app
 
 
-@pytest.fixture(params=["h11", "httptools"])
-async def servers(
-    request: pytest.FixtureRequest, live_server: ServerFactory
-) -> AsyncIterator[tuple[str, str]]:
+async def start_both(live_server: ServerFactory, http: str) -> AsyncIterator[tuple[str, str]]:
     logging.getLogger("aiohttp.server").setLevel(logging.CRITICAL)
     theirs = aiohttp.test_utils.TestServer(build(aiohttp.web), host="127.0.0.1")
     await theirs.start_server()
-    ours = await live_server(build(asgi_web), http=request.param)
+    ours = await live_server(build(asgi_web), http=http)
     yield str(theirs.make_url("")).rstrip("/"), ours.url
     await theirs.close()
+
+
+@pytest.fixture
+async def servers(live_server: ServerFactory) -> AsyncIterator[tuple[str, str]]:
+    """aiohttp's server and asgiweb under uvicorn with httptools (the body is ours to read)."""
+    async for urls in start_both(live_server, "httptools"):
+        yield urls
+
+
+@pytest.fixture(params=["h11", "httptools"])
+async def both_servers(
+    request: pytest.FixtureRequest, live_server: ServerFactory
+) -> AsyncIterator[tuple[str, str]]:
+    """As ``servers``, once per uvicorn HTTP implementation (they parse headers themselves)."""
+    async for urls in start_both(live_server, request.param):
+        yield urls
 
 
 def multipart(*parts: tuple[bytes, bytes]) -> bytes:
@@ -117,8 +130,8 @@ NAME_CASES = [
 ]
 
 
-async def test_multipart_names_as_aiohttp(servers: tuple[str, str]) -> None:
-    theirs_url, ours_url = servers
+async def test_multipart_names_as_aiohttp(both_servers: tuple[str, str]) -> None:
+    theirs_url, ours_url = both_servers
     async with httpx.AsyncClient(timeout=10) as client:
         for body in NAME_CASES:
             for path in ("/parts", "/form"):
@@ -139,8 +152,8 @@ async def test_httpx_uploads_with_non_ascii_names_as_aiohttp(servers: tuple[str,
             assert [filename] == [v for k, v in ours.json() if k == "f"]
 
 
-async def test_non_latin1_header_values_are_sent_as_utf8(servers: tuple[str, str]) -> None:
-    theirs_url, ours_url = servers
+async def test_non_latin1_header_values_are_sent_as_utf8(both_servers: tuple[str, str]) -> None:
+    theirs_url, ours_url = both_servers
     # a fresh client each time: httpx's cookie jar cannot send the cookie back
     async with httpx.AsyncClient(timeout=10) as client:
         theirs = await client.get(theirs_url + "/utf8-headers")
