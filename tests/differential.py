@@ -7,9 +7,12 @@ belongs to the server, so responses compare with ``==``.
 
 from __future__ import annotations
 
+import calendar
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from http.cookies import SimpleCookie
 from typing import TYPE_CHECKING, Any
 
 import aiohttp.test_utils
@@ -50,6 +53,33 @@ def comparable(
         (k.lower(), v) for k, v in response.headers.multi_items() if k.lower() not in skip
     )
     return response.status_code, headers, response.content
+
+
+def cookie_shape(header: str, decode: Callable[[str], Any]) -> tuple[Any, ...]:
+    """A Set-Cookie header with its value decoded and its expiry rounded."""
+    jar: SimpleCookie = SimpleCookie()
+    jar.load(header)
+    ((name, morsel),) = jar.items()
+    attrs = {k: v for k, v in morsel.items() if v}
+    lower = header.lower()
+    flags = tuple(f for f in ("httponly", "secure") if f"; {f}" in lower)
+    expires = attrs.pop("expires", None)
+    if expires and not expires.startswith("Thu, 01 Jan 1970"):
+        parsed = calendar.timegm(
+            time.strptime(expires.replace("-", " "), "%a, %d %b %Y %H:%M:%S GMT")
+        )
+        expires = round((parsed - time.time()) / 10) * 10  # seconds from now
+    attrs.pop("httponly", None)
+    attrs.pop("secure", None)
+    value = decode(morsel.value) if morsel.value else ""
+    return name, value, expires, sorted(attrs.items()), flags
+
+
+def shape(response: httpx.Response, decode: Callable[[str], Any]) -> tuple[Any, ...]:
+    """:func:`comparable` with each Set-Cookie turned into :func:`cookie_shape`."""
+    status, headers, body = comparable(response, frozenset({"set-cookie", "content-length"}))
+    cookies = sorted(cookie_shape(h, decode) for h in response.headers.get_list("set-cookie"))
+    return status, headers, body, cookies
 
 
 ServeBoth = Callable[[Any, Any], Awaitable[Pair]]

@@ -9,11 +9,9 @@ sent to the other, which must read it.
 from __future__ import annotations
 
 import base64
-import calendar
 import json
 import time
 from collections.abc import Callable
-from http.cookies import SimpleCookie
 from types import ModuleType
 from typing import Any
 
@@ -31,7 +29,7 @@ from asgiweb import web as asgi_web
 from asgiweb.session import cookie_storage as asgi_cookie_storage
 from asgiweb.session import redis_storage as asgi_redis_storage
 
-from .differential import ServeBoth, comparable
+from .differential import ServeBoth, shape
 
 # aiohttp_session itself stores its objects under str keys, which aiohttp warns about.
 pytestmark = pytest.mark.filterwarnings("ignore:It is recommended to use web.RequestKey")
@@ -120,26 +118,6 @@ def build(web: ModuleType, sessions: ModuleType, storage: Any) -> Any:
     return app
 
 
-def cookie_shape(header: str, decode: Callable[[str], Any]) -> tuple[Any, ...]:
-    """A Set-Cookie header with its value decoded and its expiry rounded."""
-    jar: SimpleCookie = SimpleCookie()
-    jar.load(header)
-    ((name, morsel),) = jar.items()
-    attrs = {k: v for k, v in morsel.items() if v}
-    lower = header.lower()
-    flags = tuple(f for f in ("httponly", "secure") if f"; {f}" in lower)
-    expires = attrs.pop("expires", None)
-    if expires and not expires.startswith("Thu, 01 Jan 1970"):
-        parsed = calendar.timegm(
-            time.strptime(expires.replace("-", " "), "%a, %d %b %Y %H:%M:%S GMT")
-        )
-        expires = round((parsed - time.time()) / 10) * 10  # seconds from now
-    attrs.pop("httponly", None)
-    attrs.pop("secure", None)
-    value = decode(morsel.value) if morsel.value else ""
-    return name, value, expires, sorted(attrs.items()), flags
-
-
 def decoded_items(plain: str) -> Any:
     data = json.loads(plain)
     return data.get("session") if isinstance(data, dict) else data
@@ -151,12 +129,6 @@ def decode_simple(value: str) -> Any:
 
 def decode_encrypted(value: str) -> Any:
     return decoded_items(FERNET.decrypt(value.encode()).decode())
-
-
-def shape(response: httpx.Response, decode: Callable[[str], Any]) -> tuple[Any, ...]:
-    status, headers, body = comparable(response, frozenset({"set-cookie", "content-length"}))
-    cookies = sorted(cookie_shape(h, decode) for h in response.headers.get_list("set-cookie"))
-    return status, headers, body, cookies
 
 
 STEPS = [
