@@ -96,7 +96,11 @@ async def test_a_1_gib_upload_is_refused_early_with_flat_memory(
         answer, sent = await upload(server.port, path, chunked, ctype, first)
         assert answer.startswith(b"HTTP/1.1 413"), (path, chunked, ctype, answer[:80])
         assert sent < 64 * 1024 * 1024, (path, chunked, sent)  # refused after ~1 MiB, not 1 GiB
-    assert rss() - before < 48 * 1024 * 1024
+        label = f"{path} {ctype.decode()} chunked={chunked}"
+        print(f"[{http}] {label}: 413 after {sent / 2**20:.1f} MiB sent")
+    grown = rss() - before
+    print(f"[{http}] RSS grew by {grown / 2**20:.1f} MiB over the four 1 GiB uploads")
+    assert grown < 48 * 1024 * 1024
 
 
 def stream_app(written: list[int]) -> web.Application:
@@ -137,7 +141,13 @@ async def test_a_slow_reader_holds_the_writer_back(live_server: ServerFactory, h
         writer.close()
         with contextlib.suppress(Exception):
             await writer.wait_closed()
+    grown = rss() - before
+    print(
+        f"[{http}] read {read / 2**20:.1f} MiB slowly; the handler was at most "
+        f"{max(ahead) / 2**20:.1f} MiB ahead and wrote {written[0] / 2**20:.1f} MiB; "
+        f"RSS grew by {grown / 2**20:.1f} MiB"
+    )
     # The handler is never more than the socket buffers ahead of the reader.
     assert max(ahead) < 16 * 1024 * 1024, max(ahead)
     assert written[0] < 32 * 1024 * 1024
-    assert rss() - before < 48 * 1024 * 1024
+    assert grown < 48 * 1024 * 1024

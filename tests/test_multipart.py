@@ -162,3 +162,34 @@ async def test_non_ascii_and_extended_names(client_for: ClientFactory) -> None:
     )
     r = await client.post("/", content=body, headers=MULTIPART)
     assert r.json() == [["名前", "报告.pdf"], ["f", "€.txt"], ["g", "résumé.pdf"]]
+
+
+async def test_part_decode_errors_are_400_and_mixed_parts_are_decompressed(
+    client_for: ClientFactory,
+) -> None:
+    import gzip
+
+    async def handler(request: web.Request) -> web.Response:
+        reader = await request.multipart()
+        return web.json_response([(await part.read(decode=True)).decode() async for part in reader])
+
+    app = web.Application()
+    app.router.add_post("/", handler)
+    client = await client_for(app)
+
+    def body(headers: bytes, data: bytes) -> bytes:
+        return b"--b0\r\n" + headers + b"\r\n" + data + b"\r\n--b0--\r\n"
+
+    mixed = {"Content-Type": "multipart/mixed; boundary=b0"}
+    r = await client.post(
+        "/", content=body(b"Content-Encoding: gzip\r\n", gzip.compress(b"unzipped")), headers=mixed
+    )
+    assert r.json() == ["unzipped"]
+    r = await client.post("/", content=body(b"Content-Encoding: gzip\r\n", b"junk"), headers=mixed)
+    assert r.status_code == 400 and "not valid gzip" in r.text
+    bad = body(b"Content-Transfer-Encoding: base64\r\n", b"abc")
+    r = await client.post("/", content=bad, headers=MULTIPART)
+    assert r.status_code == 400 and "not valid base64" in r.text
+    odd = body(b"Content-Transfer-Encoding: x-uuencode\r\n", b"abc")
+    r = await client.post("/", content=odd, headers=MULTIPART)
+    assert r.status_code == 400 and "unknown Content-Transfer-Encoding 'x-uuencode'" in r.text
