@@ -521,6 +521,9 @@ class BaseRequest(MutableMapping[str, Any]):
         if content.at_eof():
             body = first
         else:
+            if max_size and len(first) > max_size:
+                # the server may deliver several network reads in one message
+                raise HTTPRequestEntityTooLarge(max_size, actual_size=len(first))
             buffer = bytearray(first)
             while chunk := await content.readany():
                 buffer += chunk
