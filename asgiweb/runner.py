@@ -421,9 +421,9 @@ def run_app(
         return
     served: AppOrAwaitable
     if isinstance(app, str) or (callable(app) and not isinstance(app, Application)):
-        from .workers import load_target
+        from .targets import load
 
-        served = load_target(app)
+        served = load(app)
     else:
         served = app
     if loop is None:

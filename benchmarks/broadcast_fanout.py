@@ -15,6 +15,10 @@ and not counted):
 - asgiweb, ``redis://``, 2 workers
 - Starlette + the ``broadcaster`` package, ``redis://``, 2 workers (the peer)
 
+asgiweb runs under its own ``web.run_app(..., workers=N)``; Starlette under
+``uvicorn --workers N``. Both use the asyncio event loop and uvicorn's default
+WebSocket implementation.
+
 Reported per configuration, as the median over rounds with the min-max spread:
 deliveries per second, p50 and p99 delivery latency, and server memory per
 connected client (the workers' RSS with clients connected, less before, over
@@ -67,6 +71,7 @@ def asgiweb_app() -> Any:
                     await ws.send_str(event.message)
 
             forwarder = asyncio.create_task(forward())
+            await ws.send_str("subscribed 0")
             async for msg in ws:
                 if msg.type == web.WSMsgType.TEXT:
                     await hub.publish(channel=CHANNEL, message=msg.data)
@@ -96,6 +101,7 @@ def starlette_app() -> Any:
                         await websocket.send_text(event.message)
 
             forwarder = asyncio.create_task(forward())
+            await websocket.send_text("subscribed 0")
             try:
                 while True:
                     await hub.publish(channel=CHANNEL, message=await websocket.receive_text())
@@ -124,25 +130,29 @@ def client_process(port: int, connections: int, expected: int, pipe: Connection)
         latencies: list[float] = []
         connector = aiohttp.TCPConnector(limit=0)
         async with aiohttp.ClientSession(connector=connector) as session:
-            sockets = [
-                await session.ws_connect(f"ws://127.0.0.1:{port}/ws", max_msg_size=0)
-                for _ in range(connections)
-            ]
+            async def connect() -> aiohttp.ClientWebSocketResponse:
+                ws = await session.ws_connect(f"ws://127.0.0.1:{port}/ws")
+                assert (await ws.receive_str(timeout=60)).startswith("subscribed")
+                return ws
+
+            sockets = []
+            for _ in range(0, connections, 50):  # 50 handshakes at a time
+                batch = min(50, connections - len(sockets))
+                sockets += await asyncio.gather(*(connect() for _ in range(batch)))
             pipe.send("ready")
 
-            async def collect(ws: aiohttp.ClientWebSocketResponse) -> int:
-                got = 0
-                with contextlib.suppress(asyncio.TimeoutError):
-                    while got < expected:
-                        msg = await ws.receive(timeout=30)
-                        if msg.type != aiohttp.WSMsgType.TEXT:
-                            break
-                        latencies.append(time.monotonic() - float(msg.data.split()[1]))
-                        got += 1
-                return got
+            async def collect(ws: aiohttp.ClientWebSocketResponse) -> None:
+                for _ in range(expected):
+                    msg = await ws.receive()
+                    if msg.type != aiohttp.WSMsgType.TEXT:
+                        return
+                    latencies.append(time.monotonic() - float(msg.data.split()[1]))
 
-            got = await asyncio.gather(*(collect(ws) for ws in sockets))
-            pipe.send((sum(got), latencies))
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(
+                    asyncio.gather(*(collect(ws) for ws in sockets)), timeout=60
+                )
+            pipe.send((len(latencies), latencies))
             for ws in sockets:
                 await ws.close()
 
@@ -153,8 +163,9 @@ async def send_messages(port: int, count: int, rate: float) -> None:
     import aiohttp
 
     async with aiohttp.ClientSession() as session, session.ws_connect(
-        f"ws://127.0.0.1:{port}/ws", max_msg_size=0
+        f"ws://127.0.0.1:{port}/ws"
     ) as ws:
+        assert (await ws.receive_str(timeout=60)).startswith("subscribed")
         drain = asyncio.create_task(ws.receive())
         start = time.monotonic()
         for seq in range(count):
@@ -192,20 +203,23 @@ def measure(
 ) -> dict[str, float]:
     port = free_port()
     env = {**os.environ, "BENCH_BROADCAST_URL": url}
-    server = subprocess.Popen(
-        [
+    if factory == "asgiweb_app":  # asgiweb's own runner and worker supervisor
+        command = [
+            sys.executable, "-c",
+            "from asgiweb import web; "
+            f"web.run_app('benchmarks.broadcast_fanout:asgiweb_app', workers={workers}, "
+            f"host='127.0.0.1', port={port}, access_log=None, print=None)",
+        ]
+    else:  # uvicorn's --workers supervisor, same event loop and WebSocket implementation
+        command = [
             sys.executable, "-m", "uvicorn", "--factory", f"benchmarks.broadcast_fanout:{factory}",
             "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-            "--log-level", "warning", "--no-access-log", "--loop", "uvloop",
-            "--ws", "websockets-sansio",
-        ],
-        cwd=REPO,
-        env=env,
-        start_new_session=True,
-    )
+            "--log-level", "warning", "--no-access-log", "--loop", "asyncio",
+        ]
+    server = subprocess.Popen(command, cwd=REPO, env=env, start_new_session=True)
     try:
         wait_until_serving(port, server)
-        time.sleep(0.5 * workers)  # every worker accepting
+        time.sleep(2.0 * workers)  # every worker accepting
         before = tree_rss_kib(server.pid)
         per_proc = args.clients // args.client_procs
         pipes = []
@@ -220,13 +234,17 @@ def measure(
             pipes.append(parent)
             procs.append(proc)
         for pipe in pipes:
+            if not pipe.poll(120):
+                raise RuntimeError("the clients did not connect within 120 s")
             assert pipe.recv() == "ready"
         after = tree_rss_kib(server.pid)
         start = time.monotonic()
-        asyncio.run(send_messages(port, args.messages, args.rate))
+        asyncio.run(asyncio.wait_for(send_messages(port, args.messages, args.rate), 120))
         delivered = 0
         latencies: list[float] = []
         for pipe in pipes:
+            if not pipe.poll(180):
+                raise RuntimeError("the clients did not report within 180 s")
             got, lat = pipe.recv()
             delivered += got
             latencies.extend(lat)
