@@ -170,7 +170,10 @@ def test_a_port_in_use_is_one_line(app_dir: Path) -> None:
     ("target", "message"),
     [
         ("nomodulehere:app", "cannot import module 'nomodulehere': no module named"),
-        ("cliapp:ap", "'cliapp' has no attribute 'ap'; it has: ARGV, app, create_app, hello, init, web"),
+        (
+            "cliapp:ap",
+            "'cliapp' has no attribute 'ap'; it has: ARGV, app, create_app, hello, init, web",
+        ),
         ("cliapp", "TARGET must look like 'module:attribute'"),
     ],
 )
