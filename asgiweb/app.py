@@ -15,7 +15,10 @@ from typing import Any, TypeVar, overload
 from .disconnect import DisconnectWatcher
 from .exceptions import HTTPException, NotAppKeyWarning
 from .keys import AppKey
+from .lifespan import cleanup as lifespan_cleanup
 from .lifespan import run_lifespan
+from .lifespan import shutdown as lifespan_shutdown
+from .lifespan import startup as lifespan_startup
 from .middlewares import build_chain, build_legacy_chain, middleware_stack
 from .mount import MountedASGIResource
 from .request import Request
@@ -61,15 +64,24 @@ class Application(MutableMapping[Any, Any]):
         self,
         *,
         logger: logging.Logger = web_logger,
+        router: UrlDispatcher | None = None,
         middlewares: Iterable[Middleware] = (),
         handler_args: dict[str, Any] | None = None,
         client_max_size: int = 1024**2,
         client_max_fields: int = 1000,
         debug: bool = False,
         handler_cancellation: bool = False,
+        loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
+        if router is None:
+            router = UrlDispatcher()
+        else:
+            warnings.warn("router argument is deprecated", DeprecationWarning, stacklevel=2)
+        if loop is not None:
+            warnings.warn("loop argument is deprecated", DeprecationWarning, stacklevel=2)
+        self._loop = loop
         self.logger = logger
-        self._router = UrlDispatcher()
+        self._router = router
         self._middlewares: FrozenList[Middleware] = FrozenList(middlewares)
         self._handler_args = handler_args
         self._client_max_size = client_max_size
@@ -100,6 +112,13 @@ class Application(MutableMapping[Any, Any]):
         self._shutdown_done = False
         self._cleanup_done = False
 
+    def __init_subclass__(cls) -> None:
+        warnings.warn(
+            f"Inheritance class {cls.__name__} from web.Application is discouraged",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+
     # -- state: a MutableMapping ---------------------------------------------
 
     @overload
@@ -123,8 +142,8 @@ class Application(MutableMapping[Any, Any]):
         self._check_frozen()
         if not isinstance(key, AppKey):
             warnings.warn(
-                f"Application state key {key!r} is not a web.AppKey: use "
-                "KEY = web.AppKey(name, type) for typed, collision-free keys.",
+                f"It is recommended to use web.AppKey instances for keys (got {key!r}).\n"
+                "https://docs.aiohttp.org/en/stable/web_advanced.html#application-s-config",
                 category=NotAppKeyWarning,
                 stacklevel=2,
             )
@@ -179,10 +198,51 @@ class Application(MutableMapping[Any, Any]):
         return self._debug
 
     @property
-    def loop(self) -> asyncio.AbstractEventLoop:
-        """The running event loop (deprecated in aiohttp too; kept for the seed's examples)."""
+    def loop(self) -> asyncio.AbstractEventLoop | None:
+        """Deprecated, as in aiohttp: the ``loop=`` argument, else the running loop, else None."""
         warnings.warn("loop property is deprecated", DeprecationWarning, stacklevel=2)
-        return asyncio.get_running_loop()
+        if self._loop is not None:
+            return self._loop
+        try:
+            return asyncio.get_running_loop()
+        except RuntimeError:
+            return None
+
+    def make_handler(self, **kwargs: Any) -> Application:
+        """Deprecated, as in aiohttp: freeze the app and return it (it is the ASGI handler).
+
+        aiohttp returns a protocol factory for ``loop.create_server()``; an asgiweb
+        application is served by an ASGI server instead (``web.AppRunner``, uvicorn).
+        """
+        warnings.warn(
+            "Application.make_handler(...) is deprecated, use AppRunner API instead",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        self.freeze()
+        return self
+
+    # -- lifecycle --------------------------------------------------------------
+
+    async def startup(self) -> None:
+        """Run ``on_startup`` (entering ``cleanup_ctx``) for this app and its sub-apps, once.
+
+        Servers do this through the ASGI lifespan protocol; call it yourself where
+        nobody sends lifespan events, e.g. when mounted in Starlette or FastAPI
+        (see :meth:`lifespan_context`).
+        """
+        await lifespan_startup(self)
+
+    async def shutdown(self) -> None:
+        """Run ``on_shutdown`` once; call it before :meth:`cleanup`."""
+        await lifespan_shutdown(self)
+
+    async def cleanup(self) -> None:
+        """Run ``on_cleanup`` once (exiting ``cleanup_ctx`` in reverse), after :meth:`shutdown`.
+
+        After a failed :meth:`startup` it exits the contexts that were entered.
+        """
+        await lifespan_cleanup(self)
 
     @property
     def on_response_prepare(self) -> Signal:

@@ -81,7 +81,11 @@ class WSMsgType(enum.IntEnum):
 
 
 class WSMessage(NamedTuple):
-    """A received message: ``type``, ``data`` (str, bytes, close code or error), ``extra``."""
+    """A received message: ``type``, ``data`` (str, bytes, close code or error), ``extra``.
+
+    ``extra`` is ``''`` for TEXT and BINARY messages, the close reason for CLOSE,
+    and ``None`` otherwise (as in aiohttp).
+    """
 
     type: WSMsgType
     data: Any
@@ -228,6 +232,7 @@ class WebSocketResponse(StreamResponse):
             raise ClientDisconnectedError("Connection lost")
         self._req = request
         self._ws_protocol = protocol
+        self._set_status(101, None)  # the handshake's status, whatever was set before
         self._asgi_receive = request._receive
         self._asgi_send = request._websocket_send
         if self._heartbeat is not None:
@@ -473,7 +478,7 @@ class WebSocketResponse(StreamResponse):
                 msg_type = _BINARY
             size = len(data)
             if size <= self._max_msg_size or not self._max_msg_size:
-                return _new_message((msg_type, data, None))
+                return _new_message((msg_type, data, ""))
             error = WebSocketError(
                 WSCloseCode.MESSAGE_TOO_BIG,
                 f"Message size {size} exceeds limit {self._max_msg_size}",
