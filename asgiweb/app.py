@@ -12,7 +12,6 @@ from html import escape as html_escape
 from http import HTTPStatus
 from typing import Any, TypeVar, overload
 
-from .disconnect import DisconnectWatcher
 from .exceptions import HTTPException, NotAppKeyWarning
 from .keys import AppKey
 from .lifespan import cleanup as lifespan_cleanup
@@ -21,9 +20,15 @@ from .lifespan import shutdown as lifespan_shutdown
 from .lifespan import startup as lifespan_startup
 from .middlewares import build_chain, build_legacy_chain, middleware_stack
 from .mount import MountedASGIResource
-from .request import Request
+from .request import BaseRequest, Request
 from .response import Response, StreamResponse
-from .routing import AbstractRoute, UrlDispatcher, UrlMappingMatchInfo, _root_path
+from .routing import (
+    AbstractRoute,
+    UrlDispatcher,
+    UrlMappingMatchInfo,
+    enter_root_path,
+    exit_root_path,
+)
 from .signals import CleanupContext, FrozenList, Signal
 from .streams import ClientDisconnectedError
 from .subapps import Domain, MaskDomain, MatchedSubAppResource, PrefixedSubAppResource
@@ -38,12 +43,30 @@ server_logger = logging.getLogger("asgiweb.server")
 web_logger = logging.getLogger("asgiweb.web")
 
 
+_FROZEN_APP_HELP = (
+    "The application froze when it started (ASGI lifespan startup, run_app) or when it "
+    "handled its first request; add sub-applications and mounts before that, where the "
+    "application is built."
+)
 _CLIENT_GONE: Any = object()  # _respond(): the client left, there is nobody to answer
 
 
 async def _send_to_subapp(signal_name: str, subapp: Application, app: Application) -> None:
     """Deliver a parent's startup/shutdown/cleanup signal to a sub-app, with the sub-app."""
     await getattr(subapp, signal_name).send(subapp)
+
+
+async def _send_prepare_signals(request: BaseRequest, response: StreamResponse) -> None:
+    """The connection's prepare hook: ``on_response_prepare`` of each app, outermost first.
+
+    Set once the request is routed (a response to a request that could not be
+    routed runs no signals, as in aiohttp).
+    """
+    assert isinstance(request, Request)
+    for app in request.match_info.apps:
+        signal = app.on_response_prepare
+        if signal:
+            await signal.send(request, response)
 
 
 async def _raise_match_error(request: Request) -> StreamResponse:
@@ -92,25 +115,25 @@ class Application(MutableMapping[Any, Any]):
         self._frozen = False
         self._pre_frozen = False
         self._subapps: list[Application] = []
-        self._on_response_prepare = Signal(self)
-        self._on_startup = Signal(self)
-        self._on_shutdown = Signal(self)
-        self._on_cleanup = Signal(self)
+        self._on_response_prepare: Signal[Request, StreamResponse] = Signal(self)
+        self._on_startup: Signal[Application] = Signal(self)
+        self._on_shutdown: Signal[Application] = Signal(self)
+        self._on_cleanup: Signal[Application] = Signal(self)
         self._cleanup_ctx = CleanupContext()
-        self._on_startup.append(self._cleanup_ctx._on_startup)
-        self._on_cleanup.append(self._cleanup_ctx._on_cleanup)
+        self._on_startup.append(self._cleanup_ctx.enter_contexts)
+        self._on_cleanup.append(self._cleanup_ctx.exit_contexts)
         self._middleware_stack: tuple[tuple[Middleware, bool], ...] = ()
         self._has_legacy_middlewares = False
         self._error_handler: Handler = _raise_match_error
         self._error_chains: dict[tuple[Application, ...], Handler] = {}
-        self._startup_done = False
+        # each route's handler in its middlewares, built when the app freezes
+        self._route_chains: dict[AbstractRoute, Handler] = {}
+        self._lifespan_steps: set[str] = set()  # "startup", "shutdown", "cleanup" once run
         self._fast_routing = False
         self._plain_routes: dict[str, tuple[Mapping[str, AbstractRoute], AbstractRoute | None]] = {}
         self._has_prepare_hooks = True
         self._has_middlewares = True
         self._apps_tuple: tuple[Application, ...] = (self,)
-        self._shutdown_done = False
-        self._cleanup_done = False
 
     def __init_subclass__(cls) -> None:
         warnings.warn(
@@ -245,19 +268,19 @@ class Application(MutableMapping[Any, Any]):
         await lifespan_cleanup(self)
 
     @property
-    def on_response_prepare(self) -> Signal:
+    def on_response_prepare(self) -> Signal[Request, StreamResponse]:
         return self._on_response_prepare
 
     @property
-    def on_startup(self) -> Signal:
+    def on_startup(self) -> Signal[Application]:
         return self._on_startup
 
     @property
-    def on_shutdown(self) -> Signal:
+    def on_shutdown(self) -> Signal[Application]:
         return self._on_shutdown
 
     @property
-    def on_cleanup(self) -> Signal:
+    def on_cleanup(self) -> Signal[Application]:
         return self._on_cleanup
 
     @property
@@ -293,9 +316,14 @@ class Application(MutableMapping[Any, Any]):
 
     def _add_subapp(self, factory: Callable[[], _R], subapp: Application) -> _R:
         if self._frozen:
-            raise RuntimeError("Cannot add sub application to frozen application")
+            raise RuntimeError(
+                "Cannot add sub application to frozen application. " + _FROZEN_APP_HELP
+            )
         if subapp._frozen:
-            raise RuntimeError("Cannot add frozen application")
+            raise RuntimeError(
+                "Cannot add frozen application: it has started or handled a request, so its "
+                "routes are fixed; add the sub-application before it starts."
+            )
         if subapp._pre_frozen:
             raise RuntimeError(f"{subapp!r} is already a sub-application of another application")
         resource = factory()
@@ -313,7 +341,9 @@ class Application(MutableMapping[Any, Any]):
         app's lifespan startup and shutdown.
         """
         if self._frozen:
-            raise RuntimeError("Cannot mount an application on a frozen application")
+            raise RuntimeError(
+                "Cannot mount an application on a frozen application. " + _FROZEN_APP_HELP
+            )
         if not callable(app):
             raise TypeError(f"mount() needs an ASGI application, got {app!r}")
         prefix = prefix.rstrip("/")
@@ -354,7 +384,8 @@ class Application(MutableMapping[Any, Any]):
         if self._frozen:
             return
         self._freeze_tree()
-        self._prepare_dispatch(())
+        self._route_chains = {}
+        self._prepare_dispatch((), self._route_chains)
 
     def _freeze_tree(self) -> None:
         self.pre_freeze()
@@ -362,21 +393,23 @@ class Application(MutableMapping[Any, Any]):
         for subapp in self._subapps:
             subapp._freeze_tree()
 
-    def _prepare_dispatch(self, parents: tuple[Application, ...]) -> None:
-        """Build the middleware chain of every route, with the apps it is nested in."""
+    def _prepare_dispatch(
+        self, parents: tuple[Application, ...], chains: dict[AbstractRoute, Handler]
+    ) -> None:
+        """Build the middleware chain of every route into *chains*, with the apps around it."""
         apps = (*parents, self)
         for resource in self._router.resources():
             if isinstance(resource, PrefixedSubAppResource):
                 continue
             for route in resource:
-                route._chain = build_chain(route.handler, apps)
+                chains[route] = build_chain(route.handler, apps)
         for subapp in self._subapps:
-            subapp._prepare_dispatch(apps)
-        tree = list(self._iter_apps())
+            subapp._prepare_dispatch(apps, chains)
+        tree = list(self.iter_apps())
         self._error_handler = build_chain(_raise_match_error, (self,))
         self._error_chains = {}
         self._has_legacy_middlewares = any(
-            not new for app in tree for _, new in app._middleware_stack
+            not new for app in tree for _, new in app.middleware_stack
         )
         self._has_middlewares = any(app._middlewares for app in tree)
         self._has_prepare_hooks = any(app.on_response_prepare for app in tree)
@@ -385,10 +418,34 @@ class Application(MutableMapping[Any, Any]):
         )
         self._plain_routes = self._router.plain_routes() if self._fast_routing else {}
 
-    def _iter_apps(self) -> Iterator[Application]:
+    def iter_apps(self) -> Iterator[Application]:
+        """This application and its sub-applications, depth first."""
         yield self
         for subapp in self._subapps:
-            yield from subapp._iter_apps()
+            yield from subapp.iter_apps()
+
+    @property
+    def middleware_stack(self) -> tuple[tuple[Middleware, bool], ...]:
+        """The middlewares as frozen by :meth:`pre_freeze`: ``(middleware, is_new_style)`` pairs.
+
+        Empty before the app is frozen; new-style means marked ``@web.middleware``.
+        """
+        return self._middleware_stack
+
+    def claim_lifespan_step(self, step: str) -> bool:
+        """Record that lifespan *step* ("startup", "shutdown", "cleanup") runs now.
+
+        False when it has run already: each step runs once per application,
+        whether the ASGI lifespan protocol or ``run_app`` drives it.
+        """
+        if step in self._lifespan_steps:
+            return False
+        self._lifespan_steps.add(step)
+        return True
+
+    def enable_handler_cancellation(self) -> None:
+        """Cancel handlers whose client disconnects (``handler_cancellation=True``)."""
+        self._handler_cancellation = True
 
     def _error_chain(self, apps: tuple[Application, ...]) -> Handler:
         chain = self._error_chains.get(apps)
@@ -419,28 +476,22 @@ class Application(MutableMapping[Any, Any]):
         request = Request(
             scope, receive, send, self._client_max_size, self._client_max_fields, path
         )
-        if self._has_prepare_hooks:
-            request._has_prepare_hooks = True
+        connection = request.connection
         if websocket_send is not None:
-            request._websocket_send = websocket_send
+            connection.websocket_send = websocket_send
         # url_for() includes the mount prefix while this request is handled
-        token = _root_path.set(root_path) if root_path else None
+        token = enter_root_path(root_path) if root_path else None
         try:
-            response = await self._respond(request, websocket_send is None)
-            try:
-                one_go = response._sends_in_one_go
-            except AttributeError:
-                one_go = False
-            if one_go and not response._started and not response._eof_sent:
-                # the common case (a Response): two ASGI messages, no extra frame
+            response = await self._respond(request, path, websocket_send is None)
+            if response is not _CLIENT_GONE:
+                if not isinstance(response, StreamResponse):
+                    response = self._not_a_response(request, response)
                 try:
-                    await response._send_in_one_go(request)
+                    await response.deliver(request)
                 except Exception as exc:
                     await self._send_failed(request, exc)
-            elif response is not _CLIENT_GONE:
-                await self._finish(request, response)
         except asyncio.CancelledError:
-            if not request._cancelled_by_client:
+            if not connection.handler_cancelled:
                 raise
             # handler_cancellation: the client left, so nobody is waiting for an answer
             task = asyncio.current_task()
@@ -448,15 +499,15 @@ class Application(MutableMapping[Any, Any]):
                 task.uncancel()
             server_logger.debug("Handler of %r cancelled: the client disconnected", request)
         finally:
-            if request._disconnect_watcher is not None:
-                request._disconnect_watcher.stop()
+            if connection.watcher is not None:
+                connection.watcher.stop()
             if token is not None:
-                _root_path.reset(token)
+                exit_root_path(token)
 
     def _freeze_on_first_request(self) -> None:
         self.freeze()
-        if not self._startup_done and any(
-            len(app.on_startup) > 1 or app.cleanup_ctx for app in self._iter_apps()
+        if "startup" not in self._lifespan_steps and any(
+            len(app.on_startup) > 1 or app.cleanup_ctx for app in self.iter_apps()
         ):
             server_logger.warning(
                 "The application has on_startup/cleanup_ctx handlers but the server sent no "
@@ -464,29 +515,31 @@ class Application(MutableMapping[Any, Any]):
                 "(uvicorn --lifespan on) or through web.run_app()."
             )
 
-    async def _respond(self, request: Request, is_http: bool) -> Any:
-        """Route *request* and run its handler: the response to send, or ``_CLIENT_GONE``."""
+    async def _respond(self, request: Request, path: str | None, is_http: bool) -> Any:
+        """Route *request* and run its handler: the response to send, or ``_CLIENT_GONE``.
+
+        *path* is the routing path when the scope gave it plainly, else ``None``.
+        """
         try:
             if self._fast_routing:
-                path = request._route_path
                 if path is None:
-                    path = request._route()
+                    path = request.route_path
                 method = request.method
                 plain = self._plain_routes.get(path)
                 route = None if plain is None else plain[0].get(method, plain[1])
                 if route is not None:
-                    match_info = UrlMappingMatchInfo._resolved(route, self._apps_tuple, self)
+                    match_info = UrlMappingMatchInfo.resolved(route, self._apps_tuple, self)
                 else:
                     match_info = self._router.resolve_path(path, method)
-                    match_info._apps = self._apps_tuple
-                    match_info._current_app = self
-                    match_info._frozen = True
+                    match_info.bind(self._apps_tuple, self)
             else:
                 match_info = await self._router.resolve(request)
                 match_info.add_app(self)
                 match_info.freeze()
-            request._match_info = match_info
-            for name, _ in request._scope["headers"]:
+            request.match_info = match_info
+            if self._has_prepare_hooks:
+                request.connection.prepare_hook = _send_prepare_signals
+            for name, _ in request.scope["headers"]:
                 if name == b"expect":
                     answer = await match_info.expect_handler(request)
                     if answer is not None:
@@ -502,13 +555,15 @@ class Application(MutableMapping[Any, Any]):
                 apps = match_info.apps
                 handler = self._error_handler if len(apps) == 1 else self._error_chain(apps)
             else:
-                route = match_info._route
-                handler = route._chain or build_chain(route.handler, match_info.apps)
+                route = match_info.route
+                handler = self._route_chains.get(route) or build_chain(
+                    route.handler, match_info.apps
+                )
             if not (
-                self._handler_cancellation and is_http and not match_info._route.reads_asgi_receive
+                self._handler_cancellation and is_http and not match_info.route.reads_asgi_receive
             ):
                 return await handler(request)
-            watcher = DisconnectWatcher(request, asyncio.current_task())
+            watcher = request.connection.watch_disconnect(request, asyncio.current_task())
             try:
                 return await handler(request)
             finally:
@@ -519,44 +574,37 @@ class Application(MutableMapping[Any, Any]):
             server_logger.debug("Client disconnected while %r was handled", request)
             return _CLIENT_GONE
         except asyncio.TimeoutError:
-            if request._response_started:
+            if request.connection.response_started:
                 raise
             server_logger.debug("Request handler timed out.", exc_info=True)
             return self._error_response(request, 504)
         except Exception as exc:
-            if request._client_gone and isinstance(exc, ConnectionResetError):
+            if request.connection.client_gone and isinstance(exc, ConnectionResetError):
                 server_logger.debug("Client of %r disconnected during the response", request)
                 return _CLIENT_GONE
-            if request._response_started:
+            if request.connection.response_started:
                 # Too late for an error page: let the server abort the response.
                 raise
             return self._error_response(request, 500, exc)
 
-    async def _finish(self, request: Request, response: Any) -> None:
-        """Send what the handler returned, when it is not a fresh ``Response``."""
-        if not isinstance(response, StreamResponse):
-            server_logger.error(
-                "Web-handler should return a response instance, got %r (handler %r)",
-                response,
-                request._match_info.handler if request._match_info else None,
-            )
-            response = self._error_response(request, 500)
-        try:
-            if not response.prepared:
-                await response.prepare(request)
-            await response.write_eof()
-        except Exception as exc:
-            await self._send_failed(request, exc)
+    def _not_a_response(self, request: Request, answer: Any) -> Response:
+        """The handler returned *answer*, which is no response: log it, answer 500."""
+        server_logger.error(
+            "Web-handler should return a response instance, got %r (handler %r)",
+            answer,
+            request.match_info.handler,
+        )
+        return self._error_response(request, 500)
 
     async def _send_failed(self, request: Request, exc: Exception) -> None:
         """Sending the response raised *exc*: answer 500 if nothing was sent yet."""
-        if request._client_gone and isinstance(exc, ConnectionResetError):
+        if request.connection.client_gone and isinstance(exc, ConnectionResetError):
             server_logger.debug("Client of %r disconnected during the response", request)
             return
-        if request._response_started:
+        if request.connection.response_started:
             raise exc
         error = self._error_response(request, 500, exc)
-        await error._send_in_one_go(request)
+        await error.deliver(request)
 
     def _error_response(
         self, request: Request, status: int, exc: BaseException | None = None

@@ -18,49 +18,59 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .connection import Connection
     from .request import BaseRequest
 
 server_logger = logging.getLogger("asgiweb.server")
 
 
 class DisconnectWatcher:
-    """Await ``http.disconnect`` for one request; optionally cancel a task when it comes."""
+    """Await ``http.disconnect`` for one request; optionally cancel a task when it comes.
 
-    __slots__ = ("_cancel", "_request", "_task")
+    Start one with :meth:`Connection.watch_disconnect
+    <asgiweb.connection.Connection.watch_disconnect>`; it reports the
+    disconnect to the connection.
+    """
 
-    def __init__(self, request: BaseRequest, cancel: asyncio.Task[object] | None) -> None:
+    __slots__ = ("_cancel", "_connection", "_request", "_task")
+
+    def __init__(
+        self, request: BaseRequest, connection: Connection, cancel: asyncio.Task[Any] | None
+    ) -> None:
         self._request = request
+        self._connection = connection
         self._cancel = cancel
         self._task = asyncio.create_task(self._watch())
-        request._disconnect_watcher = self
 
     async def _watch(self) -> None:
         request = self._request
+        receive = self._connection.receive
         if request.body_exists:
             await request.content.wait_eof()
-            message = await request._receive()
+            message = await receive()
         else:
             # the server still delivers the (empty) body message first
-            message = await request._receive()
+            message = await receive()
             if message["type"] == "http.request" and not message.get("more_body"):
-                message = await request._receive()
+                message = await receive()
         if message["type"] != "http.disconnect":
             # Once the body is complete a server only ever sends http.disconnect;
             # anything else means this receive() cannot tell us, so stop watching.
             return
-        request._client_gone = True
-        if self._cancel is not None and not self._cancel.done():
-            request._cancelled_by_client = True
+        cancel = self._cancel is not None and not self._cancel.done()
+        self._connection.client_disconnected(handler_cancelled=cancel)
+        if cancel:
+            assert self._cancel is not None
             server_logger.debug("Client disconnected: cancelling the handler of %r", request)
             self._cancel.cancel()
 
     def stop(self) -> None:
         """Stop watching (the handler is done, or the response is complete)."""
         self._cancel = None
-        if self._request._disconnect_watcher is self:
-            self._request._disconnect_watcher = None
+        if self._connection.watcher is self:
+            self._connection.watcher = None
         if not self._task.done():
             self._task.cancel()

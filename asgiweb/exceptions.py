@@ -29,6 +29,7 @@ __all__ = (
     "HTTPUnavailableForLegalReasons",
     "NotAppKeyWarning",
     "BadJSONBody",
+    "RequestPayloadError",
     "HTTPOk",
     "HTTPCreated",
     "HTTPAccepted",
@@ -414,6 +415,28 @@ class BadJSONBody(HTTPBadRequest, json.JSONDecodeError):
 
     def __str__(self) -> str:
         return self.reason
+
+
+class RequestPayloadError(HTTPBadRequest):
+    """The request body cannot be read: a corrupt or truncated compressed body.
+
+    aiohttp raises an exception of this name from ``request.read()`` and its
+    relatives; code that catches it keeps working. Here it is also an
+    :class:`HTTPBadRequest`, so one that is not caught answers 400 with its
+    message (aiohttp answers 500).
+
+    >>> try:
+    ...     body = await request.read()
+    ... except web.RequestPayloadError:
+    ...     return web.Response(status=400, text="send valid gzip")
+    """
+
+    def __init__(self, message: str = "400: Request body cannot be read") -> None:
+        super().__init__(text=message)
+        self._message = message
+
+    def __str__(self) -> str:
+        return self._message
 
 
 class HTTPServerError(HTTPError):

@@ -27,15 +27,14 @@ async def startup(app: Application) -> None:
     background-task pattern) are watched: if one dies with an exception, the
     exception is logged at once rather than when, or if, someone awaits it.
     """
-    if app._startup_done:
+    if not app.claim_lifespan_step("startup"):
         return
-    app._startup_done = True
     # As in aiohttp, the app freezes after on_startup, so startup handlers may
     # still store state (and start background tasks) without a warning.
     app.on_startup.freeze()
     await app.on_startup.send(app)
     app.freeze()
-    for each in app._iter_apps():
+    for each in app.iter_apps():
         for key, value in each.items():
             if isinstance(value, asyncio.Future) and not value.done():
                 value.add_done_callback(partial(_log_failure, key))
@@ -50,18 +49,16 @@ def _log_failure(key: object, future: asyncio.Future[Any]) -> None:
 
 async def shutdown(app: Application) -> None:
     """Run ``on_shutdown`` once."""
-    if app._shutdown_done:
+    if not app.claim_lifespan_step("shutdown"):
         return
-    app._shutdown_done = True
     app.on_shutdown.freeze()
     await app.on_shutdown.send(app)
 
 
 async def cleanup(app: Application) -> None:
     """Run ``on_cleanup`` (exiting ``cleanup_ctx``) once."""
-    if app._cleanup_done:
+    if not app.claim_lifespan_step("cleanup"):
         return
-    app._cleanup_done = True
     app.on_cleanup.freeze()
     await app.on_cleanup.send(app)
 

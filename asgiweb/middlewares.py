@@ -48,11 +48,11 @@ def is_new_style(candidate: object) -> bool:
 
 
 async def _resolves(request: Request, path: str) -> tuple[bool, Request]:
-    alt = request.clone(rel_url=path)
-    match_info = await request.app.router.resolve(alt)  # type: ignore[arg-type]
-    alt._match_info = match_info
+    alt = cast("Request", request.clone(rel_url=path))
+    match_info = await request.app.router.resolve(alt)
+    alt.match_info = match_info
     if match_info.http_exception is None:
-        return True, alt  # type: ignore[return-value]
+        return True, alt
     return False, request
 
 
@@ -125,9 +125,9 @@ def build_chain(handler: Handler, apps: tuple[Application, ...]) -> Handler:
     With nested apps, each app's layer first sets ``request.match_info.current_app``
     to that app, as aiohttp does, so middlewares see their own app.
     """
-    track_app = len(apps) > 1 and any(app._middleware_stack for app in apps)
+    track_app = len(apps) > 1 and any(app.middleware_stack for app in apps)
     for app in reversed(apps):
-        for m, _new_style in app._middleware_stack:
+        for m, _new_style in app.middleware_stack:
             handler = _wrap(m, handler)
         if track_app:
             handler = _wrap(_set_current_app(app), handler)
@@ -138,7 +138,7 @@ async def build_legacy_chain(handler: Handler, apps: tuple[Application, ...]) ->
     """Like :func:`build_chain`, awaiting old-style factories (so: once per request)."""
     track_app = len(apps) > 1
     for app in reversed(apps):
-        for m, new_style in app._middleware_stack:
+        for m, new_style in app.middleware_stack:
             if new_style:
                 handler = _wrap(m, handler)
             else:

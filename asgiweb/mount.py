@@ -34,8 +34,7 @@ class ForwardedResponse(StreamResponse):
 
     def __init__(self, status: int) -> None:
         super().__init__(status=status)
-        self._started = True
-        self._eof_sent = True
+        self.mark_sent()
 
 
 class MountedASGIResource(PrefixResource):
@@ -53,17 +52,17 @@ class MountedASGIResource(PrefixResource):
         return self._asgi_app
 
     async def resolve(self, request: Request) -> ResolveResult:
-        path = request._route()
-        if path == self._prefix or path.startswith(self._prefix2):
+        path = request.route_path
+        if self.covers(path):
             return UrlMappingMatchInfo({}, self._route), {"*"}
         return None, set()
 
     def url_for(self, path: str = "/") -> URL:  # type: ignore[override]
         """``mount.url_for(path="/items")`` is the prefix joined with *path*."""
-        return URL.build(path=current_root_path() + self._prefix + "/" + path.lstrip("/"))
+        return URL.build(path=current_root_path() + self.canonical + "/" + path.lstrip("/"))
 
     def get_info(self) -> dict[str, Any]:
-        return {"app": self._asgi_app, "prefix": self._prefix}
+        return {"app": self._asgi_app, "prefix": self.canonical}
 
     def __len__(self) -> int:
         return 1
@@ -74,23 +73,24 @@ class MountedASGIResource(PrefixResource):
     def child_scope(self, request: Request) -> dict[str, Any]:
         """The scope the mounted app sees."""
         scope = dict(request.scope)
-        scope["root_path"] = scope.get("root_path", "") + self._prefix
+        scope["root_path"] = scope.get("root_path", "") + self.canonical
         if self._lifespan_state:
             scope["state"] = {**scope.get("state", {}), **self._lifespan_state}
         return scope
 
     async def _forward(self, request: Request) -> StreamResponse:
         status = 500
-        outer_send = request._send
+        connection = request.connection
+        outer_send = connection.send
 
         async def send(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                request._response_started = True
+                connection.response_started = True
             await outer_send(message)
 
-        await self._asgi_app(self.child_scope(request), request._receive, send)
+        await self._asgi_app(self.child_scope(request), connection.receive, send)
         return ForwardedResponse(status)
 
     async def lifespan(self, app: Application) -> AsyncIterator[None]:
@@ -103,4 +103,4 @@ class MountedASGIResource(PrefixResource):
             await driver.shutdown()
 
     def __repr__(self) -> str:
-        return f"<MountedASGIResource {self._prefix} -> {self._asgi_app!r}>"
+        return f"<MountedASGIResource {self.canonical} -> {self._asgi_app!r}>"

@@ -8,16 +8,19 @@ from the request body only as it is read.
 from __future__ import annotations
 
 import json
+import sys
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import parse_qsl
 
 from multidict import CIMultiDict, CIMultiDictProxy
 from python_multipart.exceptions import MultipartParseError
-from python_multipart.multipart import MultipartParser, parse_options_header
+from python_multipart.multipart import MultipartParser
 
-from .exceptions import HTTPBadRequest
+from .charsets import body_charset, decode_body
+from .exceptions import BadJSONBody, HTTPBadRequest, HTTPRequestEntityTooLarge
+from .headerparams import parse_header_params
 from .protocol import parse_content_type
 from .streams import StreamReader
 
@@ -28,13 +31,15 @@ def _disposition_params(headers: CIMultiDictProxy[str]) -> dict[str, str]:
     raw = headers.get("Content-Disposition")
     if raw is None:
         return {}
-    _, options = parse_options_header(raw)
-    params = {k.decode("latin-1").lower(): v.decode("utf-8", "replace") for k, v in options.items()}
-    extended = params.get("filename*")
-    if extended and "''" in extended:
-        charset, _, value = extended.partition("''")
-        params["filename"] = unquote(value, encoding=charset or "utf-8", errors="replace")
-    return params
+    return parse_header_params(raw)[1]
+
+
+def _decode_header_value(raw: bytes | bytearray) -> str:
+    """A part header value: UTF-8 (what browsers and httpx send), else latin-1."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
 
 
 class BodyPartReader:
@@ -69,10 +74,17 @@ class BodyPartReader:
         return chunk
 
     async def read(self, *, decode: bool = False) -> bytes:
-        """Read the whole part."""
+        """Read the whole part; over the request's ``client_max_size`` answers 413.
+
+        As in aiohttp, the limit applies to a part read into memory at once
+        (``read``, ``text``, ``json``, ``form``); ``read_chunk`` streams without it.
+        """
+        limit = self._reader.client_max_size
         data = bytearray()
         while chunk := await self.read_chunk(64 * 1024):
             data += chunk
+            if len(data) > limit:
+                raise HTTPRequestEntityTooLarge(limit, actual_size=len(data))
         return bytes(data)
 
     async def readline(self) -> bytes:
@@ -98,20 +110,28 @@ class BodyPartReader:
         return parse_content_type(raw)[1].get("charset", default)
 
     async def text(self, *, encoding: str | None = None) -> str:
-        return (await self.read()).decode(encoding or self.get_charset("utf-8"))
+        """The part decoded with *encoding*, else its charset, else UTF-8 (400 if it fails)."""
+        charset = encoding or self.get_charset("utf-8")
+        return decode_body(await self.read(), charset, f"Part {self.name!r}")
 
     async def json(self, *, encoding: str | None = None) -> Any:
+        """The part parsed as JSON, ``None`` when it is empty; 400 when it is malformed."""
         data = await self.read()
         if not data:
             return None
-        return json.loads(data.decode(encoding or self.get_charset("utf-8")))
+        text = decode_body(data, encoding or self.get_charset("utf-8"), f"Part {self.name!r}")
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            raise BadJSONBody(exc, text) from exc
+        except RecursionError:
+            raise BadJSONBody(ValueError("JSON is nested too deeply to parse"), text) from None
 
     async def form(self, *, encoding: str | None = None) -> list[tuple[str, str]]:
         """Decode an ``application/x-www-form-urlencoded`` part into pairs."""
-        from urllib.parse import parse_qsl
-
-        data = await self.read()
-        return parse_qsl(data.decode(encoding or self.get_charset("utf-8")), keep_blank_values=True)
+        charset = body_charset(encoding or self.get_charset("utf-8"))
+        text = decode_body(await self.read(), charset, f"Part {self.name!r}")
+        return parse_qsl(text, keep_blank_values=True, encoding=charset)
 
     def __aiter__(self) -> AsyncIterator[bytes]:
         return self._iter()
@@ -136,7 +156,11 @@ class MultipartReader:
     part_reader_cls = BodyPartReader
 
     def __init__(
-        self, headers: CIMultiDictProxy[str] | CIMultiDict[str], content: StreamReader
+        self,
+        headers: CIMultiDictProxy[str] | CIMultiDict[str],
+        content: StreamReader,
+        *,
+        client_max_size: int = sys.maxsize,
     ) -> None:
         ctype, params = parse_content_type(headers.get("Content-Type", ""))
         if not ctype.startswith("multipart/"):
@@ -147,6 +171,8 @@ class MultipartReader:
         if len(boundary) > 70:
             raise HTTPBadRequest(text="400: Multipart boundary is longer than 70 characters")
         self.headers = headers
+        #: The most bytes one part may hold when it is read whole (``part.read()``).
+        self.client_max_size = client_max_size
         self._content = content
         self._events: deque[tuple[int, Any]] = deque()
         self._header_field = bytearray()
@@ -172,7 +198,7 @@ class MultipartReader:
 
         def on_header_end() -> None:
             self._part_headers.add(
-                self._header_field.decode("latin-1"), self._header_value.decode("utf-8", "replace")
+                self._header_field.decode("latin-1"), _decode_header_value(self._header_value)
             )
             self._header_field.clear()
             self._header_value.clear()

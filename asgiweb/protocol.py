@@ -12,6 +12,8 @@ from email.utils import parsedate
 from http import HTTPStatus
 from typing import NamedTuple
 
+from .headerparams import parse_header_params
+
 
 class HttpVersion(NamedTuple):
     """An HTTP version, compared as a tuple: ``HttpVersion(1, 1) > (1, 0)``."""
@@ -84,23 +86,21 @@ def parse_http_date(value: str | None) -> datetime.datetime | None:
 
 def parse_content_type(value: str) -> tuple[str, dict[str, str]]:
     """Split a ``Content-Type`` value into a lower-case media type and its parameters."""
-    mimetype, _, rest = value.partition(";")
-    params: dict[str, str] = {}
-    for item in rest.split(";"):
-        key, sep, val = item.partition("=")
-        key = key.strip().lower()
-        if not key or not sep:
-            continue
-        val = val.strip()
-        if len(val) >= 2 and val[0] == val[-1] == '"':
-            val = val[1:-1]
-        params[key] = val
-    return mimetype.strip().lower(), params
+    return parse_header_params(value)
 
 
 def must_be_empty_body(method: str, status: int) -> bool:
-    """Whether a response to *method* with *status* must not carry a body."""
-    return method == "HEAD" or status in (204, 304) or 100 <= status < 200
+    """Whether a response to *method* with *status* must not carry a body.
+
+    HEAD, 1xx, 204, 304, and a 2xx answer to CONNECT (the connection becomes a
+    tunnel: RFC 9110 §9.3.6).
+    """
+    return (
+        method == "HEAD"
+        or status in (204, 304)
+        or 100 <= status < 200
+        or (200 <= status < 300 and method == "CONNECT")
+    )
 
 
 def should_remove_content_length(method: str, status: int) -> bool:

@@ -10,6 +10,7 @@ import asyncio
 import datetime
 import json
 import re
+import sys
 import tempfile
 import warnings
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
@@ -21,6 +22,9 @@ from urllib.parse import parse_qsl, unquote
 from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
 from yarl import URL
 
+from .charsets import body_charset, decode_body
+from .connection import Connection
+from .contentcoding import decoder_for
 from .exceptions import BadJSONBody, HTTPBadRequest, HTTPRequestEntityTooLarge
 from .lazy import reify
 from .multipart import MultipartReader
@@ -40,8 +44,6 @@ from .typedefs import Receive, Scope, Send
 
 if TYPE_CHECKING:
     from .app import Application
-    from .disconnect import DisconnectWatcher
-    from .response import StreamResponse
     from .routing import UrlMappingMatchInfo
 
 POST_METHODS = frozenset({"PATCH", "POST", "PUT", "TRACE", "DELETE"})
@@ -67,6 +69,14 @@ def _too_many_fields(max_fields: int) -> HTTPRequestEntityTooLarge:
     )
 
 
+_COOKIE_ESCAPE = re.compile(r"\\(?:([0-3][0-7][0-7])|(.))")
+
+
+def _unescape_cookie(match: re.Match[str]) -> str:
+    octal = match[1]
+    return chr(int(octal, 8)) if octal else match[2]
+
+
 def _parse_cookies(header: str) -> dict[str, str]:
     cookies: dict[str, str] = {}
     for item in header.split(";"):
@@ -76,7 +86,8 @@ def _parse_cookies(header: str) -> dict[str, str]:
             continue
         value = value.strip()
         if len(value) >= 2 and value[0] == value[-1] == '"':
-            value = value[1:-1]
+            # a quoted value may hold escapes (\" and octal \054): undo them, as aiohttp does
+            value = _COOKIE_ESCAPE.sub(_unescape_cookie, value[1:-1])
         cookies.setdefault(name, value)
     return cookies
 
@@ -102,19 +113,14 @@ class BaseRequest(MutableMapping[str, Any]):
     """
 
     POST_METHODS = POST_METHODS
-    _response_started = False  # set by the response that sends http.response.start
-    _has_prepare_hooks = False  # the app sets it when an app has on_response_prepare
-    _client_gone = False  # set by a DisconnectWatcher on http.disconnect
     # Set per instance only when they differ from these (fewer stores per request).
     _client_max_fields = 1000
     _read_bytes: bytes | None = None
     _post: MultiDictProxy[Any] | None = None
     _match_info: UrlMappingMatchInfo | None = None
-    _cancelled_by_client = False  # the handler was cancelled because the client left
-    _disconnect_watcher: DisconnectWatcher | None = None  # the one watching, if any
-    # For a WebSocket request: the server's own send (``_send`` translates HTTP
-    # responses into WebSocket denial responses).
-    _websocket_send: Send
+    #: The ASGI connection the request arrived on: ``receive``, ``send`` and
+    #: the exchange's state, shared with the response (internal to asgiweb).
+    connection: Connection
 
     def __init__(
         self,
@@ -128,8 +134,7 @@ class BaseRequest(MutableMapping[str, Any]):
         self._scope = scope
         #: ``GET``, ``POST``, …
         self.method: str = scope.get("method", "GET")
-        self._receive = receive
-        self._send = send
+        self.connection = Connection(receive, send)
         self._client_max_size = client_max_size
         if client_max_fields != 1000:
             self._client_max_fields = client_max_fields
@@ -381,7 +386,9 @@ class BaseRequest(MutableMapping[str, Any]):
     @reify
     def content(self) -> StreamReader:
         """The body as a stream: ``read(n)``, ``readany()``, ``readline()``, ``iter_chunked(n)``."""
-        return StreamReader(self._receive, eof=self._read_bytes is not None or not self.body_exists)
+        eof = self._read_bytes is not None or not self.body_exists
+        decoder = None if eof else decoder_for(self.headers.get("Content-Encoding"))
+        return StreamReader(self.connection.receive, eof=eof, decoder=decoder)
 
     @reify
     def body_exists(self) -> bool:
@@ -416,9 +423,11 @@ class BaseRequest(MutableMapping[str, Any]):
             return self._read_bytes
         max_size = self._client_max_size
         length = self.content_length
-        if max_size and length is not None and length > max_size:
+        # A compressed body is limited by its decoded size, read through the stream.
+        compressed = self._raw_header(b"content-encoding") is not None
+        if max_size and length is not None and length > max_size and not compressed:
             raise HTTPRequestEntityTooLarge(max_size, actual_size=length)
-        if "content" in self.__dict__:
+        if "content" in self.__dict__ or compressed:
             content = self.content
             first = await content.readany()
         else:
@@ -427,7 +436,7 @@ class BaseRequest(MutableMapping[str, Any]):
             if not (length and self._scope["type"] == "http") and not self.body_exists:
                 self._read_bytes = b""
                 return b""
-            message = await self._receive()
+            message = await self.connection.receive()
             if message["type"] == "http.request" and not message.get("more_body", False):
                 body: bytes = message.get("body", b"")
                 if max_size and len(body) > max_size:
@@ -435,7 +444,7 @@ class BaseRequest(MutableMapping[str, Any]):
                 self._read_bytes = body
                 return body
             content = self.content
-            first = content._consume(message)
+            first = content.consume(message)
         if content.at_eof():
             body = first
         else:
@@ -456,30 +465,36 @@ class BaseRequest(MutableMapping[str, Any]):
             pass
 
     async def text(self) -> str:
-        """The body decoded with the request charset (UTF-8 by default)."""
+        """The body decoded with the request charset (UTF-8 by default).
+
+        An unknown charset or bytes that are not valid in it answer 400.
+        """
         body = await self.read()
-        encoding = self.charset or "utf-8"
-        try:
-            return body.decode(encoding)
-        except LookupError:
-            raise HTTPBadRequest(text=f"400: Unknown charset {encoding!r}") from None
-        except UnicodeDecodeError as exc:
-            raise HTTPBadRequest(text=f"400: Body is not valid {encoding}: {exc}") from None
+        return decode_body(body, self.charset or "utf-8")
 
     async def json(self, *, loads: Callable[[str], Any] = json.loads) -> Any:
         """Decode the body as JSON; a malformed body answers 400 (:class:`BadJSONBody`).
 
-        As in aiohttp, the request's ``Content-Type`` is not checked.
+        As in aiohttp, the request's ``Content-Type`` is not checked. A document
+        nested deeper than the parser can follow is malformed too.
         """
         body = await self.text()
         try:
             return loads(body)
         except ValueError as exc:
             raise BadJSONBody(exc, body) from exc
+        except RecursionError:
+            error = ValueError("JSON is nested too deeply to parse")
+            raise BadJSONBody(error, body) from None
 
     async def multipart(self) -> MultipartReader:
-        """A streaming reader over a ``multipart/*`` body."""
-        return MultipartReader(self.headers, self.content)
+        """A streaming reader over a ``multipart/*`` body.
+
+        A part read whole (``await part.read()``) is limited to ``client_max_size``
+        (413 beyond it), as in aiohttp; ``part.read_chunk()`` streams without limit.
+        """
+        max_size = self._client_max_size or sys.maxsize
+        return MultipartReader(self.headers, self.content, client_max_size=max_size)
 
     async def post(self) -> MultiDictProxy[str | bytes | FileField]:
         """Form fields of an urlencoded or multipart body; files become :class:`FileField`."""
@@ -505,21 +520,12 @@ class BaseRequest(MutableMapping[str, Any]):
         data = await self.read()
         if not data:
             return MultiDictProxy(MultiDict())
-        charset = self.charset or "utf-8"
-        try:
-            query = data.rstrip().decode(charset)
-        except (LookupError, UnicodeDecodeError) as exc:
-            raise HTTPBadRequest(text=f"400: Form body is not valid {charset}: {exc}") from None
+        charset = body_charset(self.charset or "utf-8")
+        query = decode_body(data.rstrip(), charset, "Form body")
         max_fields = self._client_max_fields
-        try:
-            pairs = parse_qsl(
-                query,
-                keep_blank_values=True,
-                encoding=charset,
-                max_num_fields=max_fields if max_fields > 0 else None,
-            )
-        except ValueError:
-            raise _too_many_fields(max_fields) from None
+        if 0 < max_fields < query.count("&") + 1:
+            raise _too_many_fields(max_fields)
+        pairs = parse_qsl(query, keep_blank_values=True, encoding=charset)
         return MultiDictProxy(MultiDict(pairs))
 
     async def _parse_multipart(self) -> MultiDictProxy[Any]:
@@ -572,12 +578,7 @@ class BaseRequest(MutableMapping[str, Any]):
                     check_size()
                 if field_ct is None or field_ct.startswith("text/"):
                     charset = field.get_charset("utf-8")
-                    try:
-                        out.add(field.name, value.decode(charset))
-                    except (LookupError, UnicodeDecodeError) as exc:
-                        raise HTTPBadRequest(
-                            text=f"400: Field {field.name!r} is not valid {charset}: {exc}"
-                        ) from None
+                    out.add(field.name, decode_body(value, charset, f"Field {field.name!r}"))
                 else:
                     out.add(field.name, bytes(value))
         return MultiDictProxy(out)
@@ -664,15 +665,6 @@ class BaseRequest(MutableMapping[str, Any]):
         path = self.path.encode("ascii", "backslashreplace").decode("ascii")
         return f"<{type(self).__name__} {self.method} {path} >"
 
-    async def _prepare_hook(self, response: StreamResponse) -> None:
-        match_info = self._match_info
-        if match_info is None:
-            return
-        for app in match_info.apps:
-            signal = app.on_response_prepare
-            if signal:
-                await signal.send(self, response)
-
 
 class Request(BaseRequest):
     """A request that went through the router: ``match_info``, ``app``, ``config_dict``."""
@@ -684,6 +676,11 @@ class Request(BaseRequest):
         if match_info is None:
             raise RuntimeError("match_info is available only after routing")
         return match_info
+
+    @match_info.setter
+    def match_info(self, match_info: UrlMappingMatchInfo) -> None:
+        """Set by the application once the router has matched the request."""
+        self._match_info = match_info
 
     @property
     def app(self) -> Application:
@@ -698,8 +695,12 @@ class Request(BaseRequest):
         apps = self.match_info.apps
         return MappingProxyType(ChainMap(*reversed(apps)))
 
-    def _route(self) -> str:
-        """The path the router matches: the decoded path under the ASGI ``root_path``."""
+    @property
+    def route_path(self) -> str:
+        """The path the router matches: the decoded path under the ASGI ``root_path``.
+
+        ``%2F`` and ``%25`` stay encoded, as in aiohttp's ``URL.path_safe``.
+        """
         path = self._route_path
         if path is None:
             path = self._compute_route_path()

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 from multidict import CIMultiDict, CIMultiDictProxy, getversion
 
 from . import hdrs
-from .disconnect import DisconnectWatcher
 from .lazy import reify
 from .protocol import (
     ETAG_ANY,
@@ -60,20 +59,24 @@ _ENCODED_NAMES: Mapping[str, bytes] = MappingProxyType(
 
 
 def encode_headers(headers: CIMultiDict[str]) -> list[tuple[bytes, bytes]]:
-    """Encode headers for ASGI (names lower-cased, as the spec asks); refuse CR and LF."""
+    """Encode headers for ASGI (names lower-cased, as the spec asks); refuse CR and LF.
+
+    Names and values are sent as UTF-8, as aiohttp does: ``"€"`` goes out as
+    ``b"\xe2\x82\xac"`` rather than failing the response.
+    """
     raw = []
     for name, value in headers.items():
         encoded_name = _ENCODED_NAMES.get(name)
         if encoded_name is None:
             if "\n" in name or "\r" in name or ":" in name:
                 raise ValueError(f"Invalid header name {name!r}: it holds CR, LF or ':'")
-            encoded_name = name.lower().encode("latin-1")
+            encoded_name = name.lower().encode("utf-8")
         if "\n" in value or "\r" in value:
             raise ValueError(
                 f"Newline or carriage return character detected in header {name!r}: "
                 f"{value!r}. This is a potential security issue (header injection)."
             )
-        raw.append((encoded_name, value.encode("latin-1")))
+        raw.append((encoded_name, value.encode("utf-8")))
     return raw
 
 
@@ -120,8 +123,9 @@ class StreamResponse(MutableMapping[str, Any], HeadersMixin):
     """
 
     __http_exception__ = False
-    _sends_in_one_go = False  # Response sets it: prepare + write_eof as two messages
-    _watch_disconnect = True  # watch for a client that leaves while the body is streamed
+    # Watch for a client that leaves while the body is streamed, from prepare()
+    # on; a Response (whole body in memory) starts watching only if written to.
+    _watch_disconnect = True
     _length_check = True
     _body: bytes | bytearray | memoryview | None = None
     _keep_alive: bool | None = None
@@ -432,18 +436,21 @@ class StreamResponse(MutableMapping[str, Any], HeadersMixin):
 
     async def _start(self, request: BaseRequest) -> None:
         self._req = request
+        connection = request.connection
         self._must_be_empty_body = must_be_empty_body(request.method, self._status)
         self._prepare_headers(request)
-        if request._has_prepare_hooks:
-            await request._prepare_hook(self)
+        hook = connection.prepare_hook
+        if hook is not None:
+            await hook(request, self)
         await self._send_start(request)
-        if (
-            self._watch_disconnect
-            and request._disconnect_watcher is None
-            and request._scope["type"] == "http"
-        ):
-            # notice a client that leaves mid-stream, so write() can say so
-            DisconnectWatcher(request, None)
+        if self._watch_disconnect:
+            self._watch(request)
+
+    def _watch(self, request: BaseRequest) -> None:
+        """Notice a client that leaves mid-stream, so that ``write()`` can say so."""
+        connection = request.connection
+        if connection.watcher is None and request.scope["type"] == "http":
+            connection.watch_disconnect(request)
 
     def _prepare_headers(self, request: BaseRequest) -> None:
         headers = self._headers
@@ -488,10 +495,7 @@ class StreamResponse(MutableMapping[str, Any], HeadersMixin):
     async def _send_start(self, request: BaseRequest) -> None:
         raw_headers = encode_headers(self._headers)
         self._started = True
-        request._response_started = True
-        await request._send(
-            {"type": "http.response.start", "status": self._status, "headers": raw_headers}
-        )
+        await request.connection.start_response(self._status, raw_headers)
 
     async def write(self, data: bytes | bytearray | memoryview) -> None:
         """Send a piece of the body; ``prepare()`` must have been awaited first."""
@@ -499,20 +503,23 @@ class StreamResponse(MutableMapping[str, Any], HeadersMixin):
             raise TypeError(f"data argument must be byte-ish ({type(data)!r})")
         if self._eof_sent:
             raise RuntimeError("Cannot call write() after write_eof()")
-        if not self._started or self._req is None:
+        request = self._req
+        if not self._started or request is None:
             raise RuntimeError("Cannot call write() before prepare()")
         if self._must_be_empty_body or not data:
             return
-        if self._req._client_gone:
+        connection = request.connection
+        if connection.client_gone:
             raise ConnectionResetError("Cannot write to closing transport")
+        if connection.watcher is None:
+            # a Response written piece by piece streams after all
+            self._watch(request)
         self._body_length += len(data)
         if self._compressor is not None:
             data = self._compressor.compress(data)
             if not data:
                 return
-        await self._req._send(
-            {"type": "http.response.body", "body": bytes(data), "more_body": True}
-        )
+        await connection.send_body(bytes(data), more_body=True)
 
     async def drain(self) -> None:
         """Kept for aiohttp compatibility: ASGI servers apply back-pressure in ``send``."""
@@ -530,9 +537,23 @@ class StreamResponse(MutableMapping[str, Any], HeadersMixin):
         if self._compressor is not None:
             tail += self._compressor.flush()
         self._eof_sent = True
-        if self._req._disconnect_watcher is not None:
-            self._req._disconnect_watcher.stop()
-        await self._req._send({"type": "http.response.body", "body": tail, "more_body": False})
+        connection = self._req.connection
+        connection.stop_watching()
+        await connection.send_body(tail, more_body=False)
+
+    def mark_sent(self) -> None:
+        """Record that the whole response went out by other means (a file path, a mounted app)."""
+        self._started = True
+        self._eof_sent = True
+
+    async def deliver(self, request: BaseRequest) -> None:
+        """Send this response to *request* in full: ``prepare()`` unless done, ``write_eof()``.
+
+        What the application does with the response a handler returned.
+        """
+        if not self.prepared:
+            await self.prepare(request)
+        await self.write_eof()
 
     # -- misc --------------------------------------------------------------
 
@@ -631,6 +652,7 @@ class Response(StreamResponse):
 
     _compressed_body: bytes | None = None
     _raw_content_type: tuple[bytes, bytes] | None = None
+    _watch_disconnect = False
 
     def __init__(
         self,
@@ -781,20 +803,25 @@ class Response(StreamResponse):
             and cls._start is StreamResponse._start
             and cls.write_eof is Response.write_eof
             and cls._send_start is StreamResponse._send_start
+            and cls.deliver is Response.deliver
         )
 
     _sends_in_one_go = True
 
-    async def _send_in_one_go(self, request: BaseRequest) -> None:
+    async def deliver(self, request: BaseRequest) -> None:
         """``prepare()`` then ``write_eof()``, as exactly two ASGI messages."""
+        if not self._sends_in_one_go or self._started or self._eof_sent:
+            await super().deliver(request)
+            return
         self._req = request
+        connection = request.connection
         status = self._status
         headers = self._headers
         pristine = self._pristine
         if (
             pristine is not None
             and getversion(headers) == pristine  # type: ignore[arg-type]
-            and not request._has_prepare_hooks
+            and connection.prepare_hook is None
             and request.method != "HEAD"
         ):
             # headers as built from the template: encode only Content-Length
@@ -829,12 +856,13 @@ class Response(StreamResponse):
                 body = None
                 self._must_be_empty_body = must_be_empty_body(request.method, status)
                 self._prepare_headers(request)
-            if request._has_prepare_hooks:
-                await request._prepare_hook(self)
+            hook = connection.prepare_hook
+            if hook is not None:
+                await hook(request, self)
             raw_headers = encode_headers(headers)
         self._started = True
-        request._response_started = True
-        send = request._send
+        connection.response_started = True
+        send = connection.send
         await send({"type": "http.response.start", "status": status, "headers": raw_headers})
         if body is None:
             if self._must_be_empty_body:
@@ -866,7 +894,7 @@ class Response(StreamResponse):
             body = bytes(body) + data
         self._body_length = len(body)
         self._eof_sent = True
-        await self._req._send({"type": "http.response.body", "body": body, "more_body": False})
+        await self._req.connection.send_body(body, more_body=False)
 
 
 _SENTINEL: Any = object()

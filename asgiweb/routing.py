@@ -1,10 +1,27 @@
 """aiohttp's ``UrlDispatcher``: resources, routes, match info and class-based views.
 
-Resolution never scans a list of regexes. Every resource is indexed under
-the literal path prefix before its first ``{variable}``; resolving walks the
-request path from the longest prefix to ``/`` and tries only the resources
-indexed there. A plain path is one dict lookup; a dynamic one is a dict
-lookup per path segment plus one regex match.
+Resolution follows aiohttp's order exactly. Domain sub-apps (``add_domain``)
+are asked first, in registration order. Every other resource is indexed under
+the literal part of its pattern up to the last ``/`` before its first
+``{variable}`` (``/users/{id}`` under ``/users``, ``/{id}/edit`` under ``/``);
+resolving walks the request path from itself down to ``/`` (``/a/b/c``,
+``/a/b``, ``/a``, ``/``) and, under each prefix, asks its resources in
+registration order. The first that matches the path and has the method wins;
+one that matches without the method adds its methods to the 405's ``Allow``.
+
+Under one prefix, consecutive plain and dynamic resources (three or more)
+are matched together by a :class:`~asgiweb.segment_trie.SegmentTrie`, which
+finds every pattern matching the path, in registration order, at a cost set
+by the path's segments rather than by the number of resources (so
+``/{id}/item{i}`` tables stay flat). Shorter runs are matched one regular
+expression at a time; custom resources, static directories and sub-app
+prefixes are asked in their place with ``await resource.resolve(request)``.
+The indexes and tries are built on the first resolution after a change.
+
+Three entry points share this order: :meth:`UrlDispatcher.resolve` (any
+resource), :meth:`UrlDispatcher.resolve_path` (no ``await``, for tables of
+plain and dynamic resources only) and :meth:`UrlDispatcher.plain_routes` (a
+dict from a plain path to its routes, the application's first lookup).
 """
 
 from __future__ import annotations
@@ -26,7 +43,7 @@ from collections.abc import (
     Mapping,
     Sized,
 )
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from functools import wraps
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final, TypeAlias
@@ -40,7 +57,9 @@ from .exceptions import (
     HTTPNotFound,
 )
 from .protocol import METHOD_RE, HttpVersion11
+from .quoting import quote_path, requote_path, unquote_path_safe
 from .response import StreamResponse
+from .segment_trie import Piece, SegmentTrie
 from .typedefs import Handler
 
 if TYPE_CHECKING:
@@ -67,6 +86,16 @@ def current_root_path() -> str:
     return _root_path.get()
 
 
+def enter_root_path(root_path: str) -> Token[str]:
+    """Make ``url_for()`` prefix *root_path* until :func:`exit_root_path` (per task)."""
+    return _root_path.set(root_path)
+
+
+def exit_root_path(token: Token[str]) -> None:
+    """Undo the :func:`enter_root_path` that returned *token*."""
+    _root_path.reset(token)
+
+
 async def _default_expect_handler(request: Request) -> None:
     """Accept ``Expect: 100-continue``; refuse any other expectation with 417.
 
@@ -76,23 +105,6 @@ async def _default_expect_handler(request: Request) -> None:
     expect = request.headers.get("Expect", "")
     if request.version == HttpVersion11 and expect.lower() != "100-continue":
         raise HTTPExpectationFailed(text=f"Unknown Expect: {expect}")
-
-
-def _quote_path(value: str) -> str:
-    return URL.build(path=value, encoded=False).raw_path
-
-
-def _requote_path(value: str) -> str:
-    result = _quote_path(value)
-    if "%" in value:
-        result = result.replace("%25", "%")
-    return result
-
-
-def _unquote_path_safe(value: str) -> str:
-    if "%" not in value:
-        return value
-    return value.replace("%2F", "/").replace("%25", "%")
 
 
 # -- abstract API -------------------------------------------------------------
@@ -181,7 +193,6 @@ class AbstractRoute(abc.ABC):
         self._handler = handler
         self._expect_handler = expect_handler
         self._resource = resource
-        self._chain: Handler | None = None
 
     @property
     def method(self) -> str:
@@ -239,7 +250,7 @@ class UrlMappingMatchInfo(dict[str, str]):
         self._frozen = False
 
     @classmethod
-    def _resolved(
+    def resolved(
         cls, route: AbstractRoute, apps: tuple[Application, ...], app: Application
     ) -> UrlMappingMatchInfo:
         """A frozen match without path variables, for *route* in *app* (the fast path)."""
@@ -294,6 +305,13 @@ class UrlMappingMatchInfo(dict[str, str]):
         self._current_app = app
 
     def freeze(self) -> None:
+        """Refuse :meth:`add_app` from now on."""
+        self._frozen = True
+
+    def bind(self, apps: tuple[Application, ...], app: Application) -> None:
+        """Set the apps the route sits in (outermost first) and the current one, and freeze."""
+        self._apps = apps
+        self._current_app = app
         self._frozen = True
 
     def __repr__(self) -> str:
@@ -421,7 +439,7 @@ class Resource(AbstractResource):
         self._routes[route.method] = route
 
     async def resolve(self, request: Request) -> ResolveResult:
-        return self._resolve(request._route(), request.method)
+        return self._resolve(request.route_path, request.method)
 
     def _resolve(self, path: str, method: str) -> ResolveResult:
         match_dict = self._match(path)
@@ -491,28 +509,34 @@ class DynamicResource(Resource):
         self._orig_path = path
         pattern = ""
         formatter = ""
+        pieces: list[Piece] = []
         for part in ROUTE_RE.split(path):
             match = self.DYN.fullmatch(part)
             if match:
                 pattern += f"(?P<{match.group('var')}>{self.GOOD})"
                 formatter += "{" + match.group("var") + "}"
+                pieces.append((match.group("var"), self.GOOD))
                 continue
             match = self.DYN_WITH_RE.fullmatch(part)
             if match:
                 pattern += f"(?P<{match.group('var')}>{match.group('re')})"
                 formatter += "{" + match.group("var") + "}"
+                pieces.append((match.group("var"), match.group("re")))
                 continue
             if "{" in part or "}" in part:
                 raise ValueError(f"Invalid path '{path}'['{part}']")
-            part = _requote_path(part)
+            part = requote_path(part)
             formatter += part
             pattern += re.escape(part)
+            if part:
+                pieces.append((part, None))
         try:
             compiled = re.compile(pattern)
         except re.error as exc:
             raise ValueError(f"Bad pattern '{pattern}' in route '{path}': {exc}") from None
         self._pattern = compiled
         self._formatter = formatter
+        self._pieces = pieces
 
     @property
     def canonical(self) -> str:
@@ -522,6 +546,7 @@ class DynamicResource(Resource):
         _check_prefix(prefix)
         self._pattern = re.compile(re.escape(prefix) + self._pattern.pattern)
         self._formatter = prefix + self._formatter
+        self._pieces.insert(0, (prefix, None))
 
     def _match(self, path: str) -> dict[str, str] | None:
         match = self._pattern.fullmatch(path)
@@ -529,7 +554,7 @@ class DynamicResource(Resource):
             return None
         if "%" not in path:
             return match.groupdict()
-        return {key: _unquote_path_safe(value) for key, value in match.groupdict().items()}
+        return {key: unquote_path_safe(value) for key, value in match.groupdict().items()}
 
     def raw_match(self, path: str) -> bool:
         return self._orig_path == path
@@ -545,12 +570,15 @@ class DynamicResource(Resource):
             raise KeyError(
                 f"url_for() of route '{self._formatter}' needs {', '.join(sorted(missing))}"
             )
-        url = self._formatter.format_map({k: _quote_path(str(v)) for k, v in parts.items()})
+        url = self._formatter.format_map({k: quote_path(str(v)) for k, v in parts.items()})
         return URL.build(path=_root_path.get() + url, encoded=True)
 
     def __repr__(self) -> str:
         name = f"'{self.name}' " if self.name is not None else ""
         return f"<DynamicResource {name} {self._formatter}>"
+
+
+_TRIE_TYPES: Final = (PlainResource, DynamicResource)
 
 
 def _check_prefix(prefix: str) -> None:
@@ -567,14 +595,20 @@ class PrefixResource(AbstractResource):
         if prefix not in ("", "/") and prefix.endswith("/"):
             raise ValueError(f"Prefix {prefix!r} must not end with '/'")
         super().__init__(name=name)
-        self._prefix = _requote_path(prefix)
+        self._prefix = requote_path(prefix)
         self._prefix2 = self._prefix + "/"
 
     @property
     def canonical(self) -> str:
+        """The prefix: ``"/static"``."""
         return self._prefix
 
+    def covers(self, path: str) -> bool:
+        """True for the prefix itself and every path under it."""
+        return path == self._prefix or path.startswith(self._prefix2)
+
     def add_prefix(self, prefix: str) -> None:
+        """Put *prefix* in front of this resource's prefix (a sub-app being added)."""
         _check_prefix(prefix)
         self._prefix = prefix + self._prefix
         self._prefix2 = self._prefix + "/"
@@ -662,6 +696,48 @@ class RoutesView(Sized, Iterable[AbstractRoute], Container[AbstractRoute]):
         return route in self._routes
 
 
+# -- resolution plans ---------------------------------------------------------------
+
+_TRIE: Final = 0  # a _TrieRun: plain and dynamic resources in one segment trie
+_MATCH: Final = 1  # a built-in Resource asked with _match (its resolve is Resource's)
+_AWAIT: Final = 2  # any other resource, asked with ``await resource.resolve(request)``
+
+#: Runs of at least this many plain/dynamic resources under one index key get a
+#: trie; shorter runs are matched one by one (one regex beats a trie walk).
+TRIE_MIN_RUN: Final = 3
+
+
+class _TrieRun:
+    """Consecutive plain and dynamic resources of one index key, in a segment trie."""
+
+    __slots__ = ("resources", "trie")
+
+    def __init__(self, resources: list[Resource]) -> None:
+        self.resources = resources
+        self.trie = SegmentTrie()
+        for key, resource in enumerate(resources):
+            self.trie.add(key, _pieces(resource))
+
+
+_Step: TypeAlias = "tuple[int, _TrieRun | AbstractResource]"
+
+
+def _pieces(resource: Resource) -> list[Piece]:
+    if isinstance(resource, DynamicResource):
+        return resource._pieces
+    return [(resource.canonical, None)]
+
+
+def _run_steps(run: list[Resource]) -> list[_Step]:
+    if len(run) >= TRIE_MIN_RUN:
+        return [(_TRIE, _TrieRun(run))]
+    return [(_MATCH, resource) for resource in run]
+
+
+def _unquote_values(match_dict: dict[str, str]) -> dict[str, str]:
+    return {key: unquote_path_safe(value) for key, value in match_dict.items()}
+
+
 # -- the router ---------------------------------------------------------------------
 
 
@@ -680,6 +756,7 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
         self._named_resources: dict[str, AbstractResource] = {}
         self._index: dict[str, list[tuple[AbstractResource, bool]]] = {}
         self._unindexed: list[AbstractResource] = []
+        self._plans: dict[str, tuple[_Step, ...]] | None = None
         self._frozen = False
 
     # resolution
@@ -691,23 +768,56 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
             builtin for entries in self._index.values() for _, builtin in entries
         )
 
+    def _build_plans(self) -> dict[str, tuple[_Step, ...]]:
+        """Each index key's resources as steps: tries for runs of plain and dynamic ones."""
+        plans: dict[str, tuple[_Step, ...]] = {}
+        for key, entries in self._index.items():
+            steps: list[_Step] = []
+            run: list[Resource] = []
+            for resource, builtin in entries:
+                if type(resource) in _TRIE_TYPES:
+                    run.append(resource)  # type: ignore[arg-type]
+                    continue
+                steps.extend(_run_steps(run))
+                run = []
+                steps.append((_MATCH if builtin else _AWAIT, resource))
+            steps.extend(_run_steps(run))
+            if steps:
+                plans[key] = tuple(steps)
+        self._plans = plans
+        return plans
+
     def resolve_path(self, path: str, method: str) -> UrlMappingMatchInfo:
         """Resolve without awaiting; valid only when :attr:`only_builtin_resources`."""
         allowed: set[str] | None = None
-        index = self._index
+        plans = self._plans
+        if plans is None:
+            plans = self._build_plans()
         part = path
         while True:
-            candidates = index.get(part)
-            if candidates is not None:
-                # only built-in resources (Resource subclasses) get here
-                for resource, _ in candidates:
-                    match_dict = resource._match(path)  # type: ignore[attr-defined]
+            steps = plans.get(part)
+            if steps is not None:
+                for kind, step in steps:
+                    if kind is _TRIE:
+                        run: _TrieRun = step  # type: ignore[assignment]
+                        for key, match_dict in run.trie.search(path):
+                            resource = run.resources[key]
+                            route = resource._routes.get(method, resource._any_route)
+                            if route is not None:
+                                if "%" in path:
+                                    match_dict = _unquote_values(match_dict)
+                                return UrlMappingMatchInfo(match_dict, route)
+                            methods = resource._allowed_methods
+                            allowed = set(methods) if allowed is None else allowed | methods
+                        continue
+                    # only built-in resources (Resource subclasses) get here
+                    match_dict = step._match(path)  # type: ignore[union-attr]
                     if match_dict is None:
                         continue
-                    route = resource._routes.get(method, resource._any_route)  # type: ignore[attr-defined]
+                    route = step._routes.get(method, step._any_route)  # type: ignore[union-attr]
                     if route is not None:
                         return UrlMappingMatchInfo(match_dict, route)
-                    methods = resource._allowed_methods  # type: ignore[attr-defined]
+                    methods = step._allowed_methods  # type: ignore[union-attr]
                     allowed = set(methods) if allowed is None else allowed | methods
             if part == "/" or not part:
                 break
@@ -717,8 +827,13 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
         return MatchInfoError(HTTPNotFound())
 
     async def resolve(self, request: Request) -> UrlMappingMatchInfo:
-        """Find the route for *request*; a :class:`MatchInfoError` for 404/405."""
-        path = request._route()
+        """Find the route for *request*; a :class:`MatchInfoError` for 404/405.
+
+        The order is aiohttp's: the domain sub-apps (``add_domain``) first, in
+        registration order; then the resources indexed under the longest
+        literal prefix of the path, in registration order within one prefix.
+        """
+        path = request.route_path
         method = request.method
         allowed: set[str] = set()
         for resource in self._unindexed:
@@ -726,16 +841,29 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
             if match_info is not None:
                 return match_info
             allowed |= methods
-        index = self._index
+        plans = self._plans
+        if plans is None:
+            plans = self._build_plans()
         part = path
         while part:
-            candidates = index.get(part)
-            if candidates is not None:
-                for resource, builtin in candidates:
-                    if builtin:
-                        match_info, methods = resource._resolve(path, method)  # type: ignore[attr-defined]
+            steps = plans.get(part)
+            if steps is not None:
+                for kind, step in steps:
+                    if kind is _TRIE:
+                        run: _TrieRun = step  # type: ignore[assignment]
+                        for key, match_dict in run.trie.search(path):
+                            resource = run.resources[key]
+                            route = resource._routes.get(method, resource._any_route)
+                            if route is not None:
+                                if "%" in path:
+                                    match_dict = _unquote_values(match_dict)
+                                return UrlMappingMatchInfo(match_dict, route)
+                            allowed |= resource._allowed_methods
+                        continue
+                    if kind is _MATCH:
+                        match_info, methods = step._resolve(path, method)  # type: ignore[union-attr]
                     else:
-                        match_info, methods = await resource.resolve(request)
+                        match_info, methods = await step.resolve(request)  # type: ignore[union-attr]
                     if match_info is not None:
                         return match_info
                     allowed |= methods
@@ -756,6 +884,7 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
         self._frozen = True
         for resource in self._resources:
             resource.freeze()
+        self._plans = None
 
     def plain_routes(self) -> dict[str, tuple[Mapping[str, AbstractRoute], AbstractRoute | None]]:
         """Path -> (routes by method, ``*`` route) for paths a plain resource answers first.
@@ -774,7 +903,11 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
 
     def _check_not_frozen(self) -> None:
         if self._frozen:
-            raise RuntimeError("Cannot register a resource into frozen router.")
+            raise RuntimeError(
+                "Cannot register a resource into frozen router. The application froze when "
+                "it started (ASGI lifespan startup, run_app) or when it handled its first "
+                "request; add routes before that, where the application is built."
+            )
 
     def register_resource(self, resource: AbstractResource) -> None:
         """Add a resource (built-in or your own :class:`AbstractResource` subclass)."""
@@ -813,6 +946,7 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
 
     def index_resource(self, resource: AbstractResource) -> None:
         """Put *resource* in the prefix index (resources without a prefix are tried first)."""
+        self._plans = None
         if getattr(resource, "matches_any_path", False):
             self._unindexed.append(resource)
             return
@@ -821,6 +955,7 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
 
     def unindex_resource(self, resource: AbstractResource) -> None:
         """Take *resource* out of the index (before re-indexing it under a new prefix)."""
+        self._plans = None
         if resource in self._unindexed:
             self._unindexed.remove(resource)
             return

@@ -101,8 +101,9 @@ class AppRunner:
                 loop.add_signal_handler(signal.SIGTERM, _raise_graceful_exit)
             except NotImplementedError:  # pragma: no cover - Windows
                 pass
-        for app in self._app._iter_apps():
-            app._handler_cancellation = app._handler_cancellation or self._handler_cancellation
+        if self._handler_cancellation:
+            for app in self._app.iter_apps():
+                app.enable_handler_cancellation()
         await startup(self._app)
         self._set_up = True
 
@@ -364,7 +365,7 @@ async def _run_app(
 
 
 def run_app(
-    app: AppOrAwaitable,
+    app: AppOrAwaitable | str | Callable[..., Any],
     *,
     host: str | Iterable[str] | None = None,
     port: int | None = None,
@@ -381,6 +382,7 @@ def run_app(
     reuse_port: bool | None = None,
     handler_cancellation: bool = False,
     loop: asyncio.AbstractEventLoop | None = None,
+    workers: int = 1,
     **uvicorn_options: Any,
 ) -> None:
     """Serve *app* (or the app an awaitable returns) until SIGINT or SIGTERM.
@@ -389,7 +391,41 @@ def run_app(
 
     Extra keyword arguments go to ``uvicorn.Config`` (``http="httptools"``,
     ``loop="uvloop"``, ``ws="wsproto"``, …).
+
+    ``workers=N`` serves from N processes (see :mod:`asgiweb.workers`): *app*
+    is then an import string (``"myapp.main:app"``) or a module-level factory
+    function, which every worker imports and builds for itself.
     """
+    if workers != 1:
+        from .workers import run_workers
+
+        run_workers(
+            app,
+            workers,
+            host=host,
+            port=port,
+            path=path,
+            sock=sock,
+            backlog=backlog,
+            shutdown_timeout=shutdown_timeout,
+            print=print,
+            options={
+                "keepalive_timeout": keepalive_timeout,
+                "access_log": access_log,
+                "handle_signals": True,
+                "handler_cancellation": handler_cancellation,
+                "ssl_context": ssl_context,
+                **uvicorn_options,
+            },
+        )
+        return
+    served: AppOrAwaitable
+    if isinstance(app, str) or (callable(app) and not isinstance(app, Application)):
+        from .workers import load_target
+
+        served = load_target(app)
+    else:
+        served = app
     if loop is None:
         loop = asyncio.new_event_loop()
     runner_options = {
@@ -402,7 +438,7 @@ def run_app(
     }
     main_task = loop.create_task(
         _run_app(
-            app,
+            served,
             host=host,
             port=port,
             path=path,

@@ -23,6 +23,7 @@ from yarl import URL
 
 from .exceptions import HTTPForbidden, HTTPNotFound
 from .fileresponse import FileResponse
+from .quoting import quote_path, unquote_path_safe
 from .response import Response, StreamResponse
 from .routing import (
     AbstractRoute,
@@ -31,8 +32,6 @@ from .routing import (
     ResolveResult,
     ResourceRoute,
     UrlMappingMatchInfo,
-    _quote_path,
-    _unquote_path_safe,
     current_root_path,
 )
 
@@ -96,7 +95,7 @@ class StaticResource(PrefixResource):
         return self._directory
 
     def get_info(self) -> dict[str, Any]:
-        return {"directory": self._directory, "prefix": self._prefix, "routes": self._routes}
+        return {"directory": self._directory, "prefix": self.canonical, "routes": self._routes}
 
     def set_options_route(self, handler: Any) -> None:
         """Answer OPTIONS too (CORS preflight helpers use this)."""
@@ -108,13 +107,13 @@ class StaticResource(PrefixResource):
         self._allowed_methods.add("OPTIONS")
 
     async def resolve(self, request: Request) -> ResolveResult:
-        path = request._route()
-        if not path.startswith(self._prefix2) and path != self._prefix:
+        path = request.route_path
+        if not self.covers(path):
             return None, set()
         route = self._routes.get(request.method)
         if route is None:
             return None, self._allowed_methods
-        filename = _unquote_path_safe(path[len(self._prefix) + 1 :])
+        filename = unquote_path_safe(path[len(self.canonical) + 1 :])
         return UrlMappingMatchInfo({"filename": filename}, route), self._allowed_methods
 
     def __len__(self) -> int:
@@ -132,7 +131,7 @@ class StaticResource(PrefixResource):
         if append_version is None:
             append_version = self._append_version
         name = str(filename).lstrip("/")
-        url = URL.build(path=current_root_path() + self._prefix, encoded=True) / name
+        url = URL.build(path=current_root_path() + self.canonical, encoded=True) / name
         if append_version:
             version = self._version_of(name)
             if version is not None:
@@ -193,12 +192,21 @@ class StaticResource(PrefixResource):
         if path is None:
             raise HTTPNotFound()
         try:
-            if path.is_dir():
-                if self._show_index:
-                    return Response(text=self._directory_as_html(path), content_type="text/html")
+            is_dir = path.is_dir()
+        except PermissionError:
+            raise HTTPForbidden() from None
+        except OSError:  # a name too long for the file system, a bad file name…
+            raise HTTPNotFound() from None
+        if is_dir:
+            if not self._show_index:
                 raise HTTPForbidden()
-        except PermissionError as error:
-            raise HTTPForbidden() from error
+            try:
+                html = self._directory_as_html(path)
+            except PermissionError:
+                raise HTTPForbidden() from None
+            except OSError:
+                raise HTTPNotFound() from None
+            return Response(text=html, content_type="text/html")
         response = FileResponse(path, chunk_size=self._chunk_size)
         response.open_ahead(request)  # one trip to the worker thread for both steps
         return response
@@ -210,7 +218,7 @@ class StaticResource(PrefixResource):
         items = []
         for entry in sorted(directory.iterdir()):
             rel_path = entry.relative_to(self._directory).as_posix()
-            url = _quote_path(f"{current_root_path()}{self._prefix}/{rel_path}")
+            url = quote_path(f"{current_root_path()}{self.canonical}/{rel_path}")
             name = f"{entry.name}/" if entry.is_dir() else entry.name
             items.append(f'<li><a href="{html_escape(url)}">{html_escape(name)}</a></li>')
         listing = "<ul>\n{}\n</ul>".format("\n".join(items))
@@ -221,4 +229,4 @@ class StaticResource(PrefixResource):
 
     def __repr__(self) -> str:
         name = f"'{self.name}'" if self.name is not None else ""
-        return f"<StaticResource {name} {self._prefix} -> {self._directory!r}>"
+        return f"<StaticResource {name} {self.canonical} -> {self._directory!r}>"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
+from .contentcoding import BodyDecoder
 from .typedefs import Message, Receive
 
 
@@ -22,19 +23,33 @@ class StreamReader:
     ...     sink.write(chunk)
     """
 
-    __slots__ = ("_buffer", "_disconnected", "_eof", "_eof_event", "_receive", "_total")
+    __slots__ = (
+        "_buffer",
+        "_decoder",
+        "_disconnected",
+        "_eof",
+        "_eof_event",
+        "_raw_eof",
+        "_receive",
+        "_total",
+    )
 
-    def __init__(self, receive: Receive, *, eof: bool = False) -> None:
+    def __init__(
+        self, receive: Receive, *, eof: bool = False, decoder: BodyDecoder | None = None
+    ) -> None:
         self._receive = receive
         self._buffer = bytearray()
         self._eof = eof
+        self._raw_eof = eof
         self._total = 0
         self._disconnected = False
         self._eof_event: asyncio.Event | None = None
+        # Set for a compressed body: what is read is what the decoder gives.
+        self._decoder = decoder
 
     @property
     def total_bytes(self) -> int:
-        """How many body bytes have been received from the server so far."""
+        """How many body bytes have been received so far (decoded, for a compressed body)."""
         return self._total
 
     @property
@@ -67,21 +82,41 @@ class StreamReader:
         return ClientDisconnectedError("Connection lost") if self._disconnected else None
 
     async def _next_message(self) -> bytes:
-        """Receive one body message; ``b""`` once the body is complete."""
+        """Receive one body message (or decoded piece); ``b""`` once the body is complete."""
         if self._eof:
             return b""
-        return self._consume(await self._receive())
+        decoder = self._decoder
+        if decoder is None:
+            return self.consume(await self._receive())
+        while True:
+            piece = decoder.read()
+            if piece:
+                self._total += len(piece)
+                return piece
+            if self._raw_eof:
+                decoder.finish()
+                self._set_eof()
+                return b""
+            decoder.feed(self.consume(await self._receive()))
 
-    def _consume(self, message: Message) -> bytes:
-        """The body bytes of one ASGI message (raising if it reports a disconnect)."""
+    def consume(self, message: Message) -> bytes:
+        """Take one ASGI ``receive()`` message into the stream: its body bytes.
+
+        For a message that someone else received (``request.read()`` takes the
+        first one itself). Raises ``ClientDisconnectedError`` on ``http.disconnect``.
+        """
         if message["type"] == "http.request":
             body: bytes = message.get("body", b"")
             if not message.get("more_body", False):
-                self._set_eof()
-            self._total += len(body)
+                self._raw_eof = True
+                if self._decoder is None:
+                    self._set_eof()
+            if self._decoder is None:
+                self._total += len(body)
             return body
         if message["type"] == "http.disconnect":
             self._disconnected = True
+            self._raw_eof = True
             self._set_eof()
             raise ClientDisconnectedError("Connection lost")
         return b""

@@ -186,6 +186,8 @@ class WebSocketResponse(StreamResponse):
         self._exception: BaseException | None = None
         self._conn_lost = 0
         self._warned_ping = False
+        self._request: BaseRequest | None = None
+        self._handler_done = False  # write_eof() ran: the handler returned
 
     # -- handshake -----------------------------------------------------------
 
@@ -227,29 +229,29 @@ class WebSocketResponse(StreamResponse):
         if self._asgi_send is not None:
             return
         protocol = self._handshake(request)
-        message = await request._receive()
+        connection = request.connection
+        message = await connection.receive()
         if message["type"] != "websocket.connect":
             raise ClientDisconnectedError("Connection lost")
-        self._req = request
+        self._request = request
         self._ws_protocol = protocol
         self._set_status(101, None)  # the handshake's status, whatever was set before
-        self._asgi_receive = request._receive
-        self._asgi_send = request._websocket_send
+        self._asgi_receive = connection.receive
+        self._asgi_send = connection.websocket_send or connection.send
         if self._heartbeat is not None:
             self._warn_no_ping("heartbeat")
-        if request._has_prepare_hooks:
-            await request._prepare_hook(self)
+        hook = connection.prepare_hook
+        if hook is not None:
+            await hook(request, self)
         accept: dict[str, Any] = {"type": "websocket.accept", "subprotocol": protocol}
         extra_headers = [
             (name, value)
-            for name, value in encode_headers(self._headers)
+            for name, value in encode_headers(self.headers)
             if name.lower() not in (b"content-type", b"sec-websocket-protocol")
         ]
         if extra_headers:
             accept["headers"] = extra_headers
-        self._started = True
-        request._response_started = True
-        await self._asgi_send(accept)
+        await connection.accept_websocket(accept)
 
     @property
     def prepared(self) -> bool:
@@ -276,9 +278,9 @@ class WebSocketResponse(StreamResponse):
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         """``peername`` and ``sockname`` from the ASGI scope."""
-        if self._req is None:
+        if self._request is None:
             return default
-        return self._req.get_extra_info(name, default)
+        return self._request.get_extra_info(name, default)
 
     # -- sending ---------------------------------------------------------------
 
@@ -383,12 +385,12 @@ class WebSocketResponse(StreamResponse):
 
     async def write_eof(self, data: bytes = b"") -> None:
         """Close the WebSocket if the handler returned without closing it."""
-        if self._eof_sent:
+        if self._handler_done:
             return
         if self._asgi_send is None:
             raise RuntimeError("Response has not been started")
         await self.close()
-        self._eof_sent = True
+        self._handler_done = True
 
     # -- closing -----------------------------------------------------------------
 

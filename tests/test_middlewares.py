@@ -129,7 +129,14 @@ async def test_middleware_sees_404_and_can_answer(client_for: ClientFactory) -> 
     assert (await client.get("/nope", headers={"X-Token": "s3cret"})).status_code == 404
 
 
-async def test_chain_is_built_once_at_freeze() -> None:
+async def test_chain_is_built_once_at_freeze(client_for: ClientFactory) -> None:
+    seen: list[object] = []
+
+    @web.middleware
+    async def outer(request, handler):  # type: ignore[no-untyped-def]
+        seen.append(handler)  # the inner layer of the route's chain
+        return await handler(request)
+
     @web.middleware
     async def mw(request, handler):  # type: ignore[no-untyped-def]
         return await handler(request)
@@ -137,11 +144,13 @@ async def test_chain_is_built_once_at_freeze() -> None:
     async def hello(request: web.Request) -> web.Response:
         return web.Response(text="hi")
 
-    app = web.Application(middlewares=[mw])
-    route = app.router.add_get("/", hello)
-    app.freeze()
-    assert route._chain is not None
-    assert route._chain.__wrapped__ is hello  # type: ignore[attr-defined]
+    app = web.Application(middlewares=[outer, mw])
+    app.router.add_get("/", hello)
+    client = await client_for(app)
+    assert (await client.get("/")).text == "hi"
+    assert (await client.get("/")).text == "hi"
+    assert seen[0] is seen[1]  # one chain for every request: built at freeze
+    assert seen[0].__wrapped__ is hello  # type: ignore[attr-defined]
 
 
 def normalize_app(**kwargs: object) -> web.Application:

@@ -73,6 +73,20 @@ async def test_url_parts(client_for: ClientFactory) -> None:
     assert seen["repr"] == "<Request GET /a b/c >"
 
 
+async def test_quoted_cookie_values_are_unescaped_as_aiohttp(client_for: ClientFactory) -> None:
+    """A value set through SimpleCookie comes back quoted, with \\" and octal escapes."""
+    seen: dict[str, str] = {}
+
+    async def handler(request: web.Request) -> web.Response:
+        seen.update(request.cookies)
+        return web.Response()
+
+    client = await client_for(app_with(handler))
+    header = r'j="{\"a\": 1\054 \"b\": [2]}"; plain=x; odd="\q"'
+    await client.get("/", headers={"Cookie": header})
+    assert seen == {"j": '{"a": 1, "b": [2]}', "plain": "x", "odd": "q"}
+
+
 async def test_headers_cookies_and_conditionals(client_for: ClientFactory) -> None:
     seen: dict[str, Any] = {}
 
