@@ -6,7 +6,15 @@ import asyncio
 import logging
 import traceback
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import (
+    AsyncIterator,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    MutableMapping,
+)
+from contextlib import asynccontextmanager
 from functools import partial
 from html import escape as html_escape
 from http import HTTPStatus
@@ -267,6 +275,31 @@ class Application(MutableMapping[Any, Any]):
         """
         await lifespan_cleanup(self)
 
+    @asynccontextmanager
+    async def lifespan_context(self, outer_app: object = None) -> AsyncIterator[None]:
+        """Run this app's signals around a block: startup on enter, shutdown and cleanup on exit.
+
+        Starlette's and FastAPI's ``Mount`` never pass lifespan events to a mounted
+        app; give them this as their ``lifespan`` (it accepts and ignores their app):
+
+        >>> outer = Starlette(routes=[Mount("/shop", app=shop)], lifespan=shop.lifespan_context)
+
+        If startup fails, the ``cleanup_ctx`` entries already entered are exited
+        and the error propagates (the outer server then refuses to start).
+        """
+        try:
+            await self.startup()
+        except BaseException:
+            await self.cleanup()
+            raise
+        try:
+            yield
+        finally:
+            try:
+                await self.shutdown()
+            finally:
+                await self.cleanup()
+
     @property
     def on_response_prepare(self) -> Signal[Request, StreamResponse]:
         return self._on_response_prepare
@@ -486,6 +519,14 @@ class Application(MutableMapping[Any, Any]):
             if response is not _CLIENT_GONE:
                 if not isinstance(response, StreamResponse):
                     response = self._not_a_response(request, response)
+                elif response.__http_exception__ and getattr(response, "__traceback__", 1) is None:
+                    # returned, never raised (a raised one carries its traceback)
+                    warnings.warn(
+                        "returning HTTPException object is deprecated (#2415) and will be "
+                        "removed, please raise the exception instead",
+                        DeprecationWarning,
+                        stacklevel=1,
+                    )
                 try:
                     await response.deliver(request)
                 except Exception as exc:
@@ -609,9 +650,17 @@ class Application(MutableMapping[Any, Any]):
     def _error_response(
         self, request: Request, status: int, exc: BaseException | None = None
     ) -> Response:
-        """aiohttp's error page: plain text, or HTML when the client accepts it."""
+        """aiohttp's error page: plain text, or HTML when the client accepts it.
+
+        Only a 500 has a body; another status (504 for a handler that timed out)
+        is an empty ``text/plain`` response, as in aiohttp.
+        """
         if exc is not None:
             server_logger.error("Error handling request from %s", request.remote, exc_info=exc)
+        if status != 500:
+            response = Response(status=status, content_type="text/plain")
+            response.force_close()
+            return response
         phrase = HTTPStatus(status).phrase
         title = f"{status} {phrase}"
         message = HTTPStatus(status).description

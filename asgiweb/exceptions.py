@@ -28,6 +28,7 @@ __all__ = (
     "HTTPRequestEntityTooLarge",
     "HTTPUnavailableForLegalReasons",
     "NotAppKeyWarning",
+    "PayloadAccessError",
     "BadJSONBody",
     "RequestPayloadError",
     "HTTPOk",
@@ -91,6 +92,10 @@ class NotAppKeyWarning(UserWarning):
 
 
 warnings.filterwarnings("ignore", category=NotAppKeyWarning, append=True)
+
+
+class PayloadAccessError(Exception):
+    """The request body was read after the response had been sent."""
 
 
 class HTTPException(Response, Exception):

@@ -40,6 +40,7 @@ from .protocol import (
     parse_http_date,
 )
 from .streams import StreamReader
+from .transport import ScopeProtocol, ScopeTransport, scope_extra_info
 from .typedefs import Receive, Scope, Send
 
 if TYPE_CHECKING:
@@ -356,13 +357,22 @@ class BaseRequest(MutableMapping[str, Any]):
         return slice(start, end, 1)
 
     @property
-    def transport(self) -> None:
-        """Always ``None``: under ASGI the server owns the socket."""
-        return None
+    def transport(self) -> ScopeTransport:
+        """A read-only stand-in for aiohttp's transport: ``get_extra_info()``, ``is_closing()``.
+
+        The server owns the socket; see :mod:`asgiweb.transport`.
+        """
+        return ScopeTransport(self._scope, self.connection)
 
     @property
-    def protocol(self) -> None:
-        return None
+    def protocol(self) -> ScopeProtocol:
+        """A stand-in for aiohttp's ``RequestHandler``: ``logger`` and ``transport``."""
+        return ScopeProtocol(self.transport)
+
+    @property
+    def client_max_size(self) -> int:
+        """The largest body this request accepts, in bytes (413 above it)."""
+        return self._client_max_size
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -374,12 +384,9 @@ class BaseRequest(MutableMapping[str, Any]):
         return asyncio.current_task()
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
-        """``peername`` and ``sockname`` from the scope; *default* for anything else."""
-        if name == "peername":
-            return self._scope.get("client") or default
-        if name == "sockname":
-            return self._scope.get("server") or default
-        return default
+        """``peername``, ``sockname`` (and ``peercert`` with the ASGI TLS extension) from the
+        scope; *default* for anything else."""
+        return scope_extra_info(self._scope, name, default)
 
     # -- the body ----------------------------------------------------------
 

@@ -7,6 +7,7 @@ import enum
 import json
 import math
 import time
+import warnings
 import zlib
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from http.cookies import Morsel, SimpleCookie
@@ -522,7 +523,13 @@ class StreamResponse(MutableMapping[str, Any], HeadersMixin):
         await connection.send_body(bytes(data), more_body=True)
 
     async def drain(self) -> None:
-        """Kept for aiohttp compatibility: ASGI servers apply back-pressure in ``send``."""
+        """Deprecated, as in aiohttp: ``await write()`` waits already (the ASGI server
+        applies back-pressure in ``send``)."""
+        warnings.warn(
+            "drain method is deprecated, use await resp.write()",
+            DeprecationWarning,
+            stacklevel=2,
+        )
 
     async def write_eof(self, data: bytes = b"") -> None:
         """Finish the body (optionally with a last piece)."""
@@ -926,4 +933,27 @@ def json_response(
         reason=reason,
         headers=headers,
         content_type=content_type,
+    )
+
+
+def json_bytes_response(
+    data: Any = _SENTINEL,
+    *,
+    dumps: Callable[[Any], bytes],
+    body: bytes | None = None,
+    status: int = 200,
+    reason: str | None = None,
+    headers: LooseHeaders | None = None,
+    content_type: str = "application/json",
+) -> Response:
+    """A JSON response from an encoder that returns bytes (orjson), without a str round trip.
+
+    >>> web.json_bytes_response({"ok": True}, dumps=orjson.dumps)
+    """
+    if data is not _SENTINEL:
+        if body is not None:
+            raise ValueError("only one of data or body should be specified")
+        body = dumps(data)
+    return Response(
+        body=body, status=status, reason=reason, headers=headers, content_type=content_type
     )

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import inspect
 import ipaddress
 import json
 import os
@@ -181,7 +182,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     deselected: list[pytest.Item] = []
     not_applicable: dict[str, str] = {}
     for item in items:
-        reason = rules.not_applicable(item.nodeid)
+        reason = rules.not_applicable(item.nodeid, _source(item))
         if reason is not None:
             deselected.append(item)
             not_applicable[item.nodeid] = reason
@@ -189,11 +190,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         impossible = rules.impossible(item.nodeid)
         if impossible is not None and not REFERENCE:
             item.add_marker(pytest.mark.xfail(reason=impossible, strict=True))
+            if rules.hangs(item.nodeid):
+                item.add_marker(pytest.mark.timeout(3))
         kept.append(item)
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = kept
     config.stash[_NOT_APPLICABLE] = not_applicable
+
+
+def _source(item: pytest.Item) -> str:
+    function = getattr(item, "function", None)
+    if function is None:
+        return ""
+    try:
+        return inspect.getsource(function)
+    except (OSError, TypeError):
+        return ""
 
 
 _NOT_APPLICABLE = pytest.StashKey[dict[str, str]]()

@@ -16,7 +16,6 @@ import importlib.util
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tarfile
@@ -173,8 +172,9 @@ def run(
             ASGIWEB_SUITE_REFERENCE="1" if reference else "0",
         )
         command = [
-            sys.executable, "-m", "pytest", "-p", "pytest_timeout", "-p", "pytest_mock", "-p", "no:cacheprovider",
-            "-q", "-rN", "--tb=line", "--timeout=60",
+            sys.executable, "-m", "pytest",
+            "-p", "pytest_timeout", "-p", "pytest_mock", "-p", "no:cacheprovider",
+            "-q", "-rN", "--tb=line", "--timeout=60", "--aiohttp-fast",
             "-m", "not dev_mode and not autobahn and not internal",
             *(f"tests/{module}" for module in modules), *extra,
         ]  # fmt: skip
