@@ -7,6 +7,7 @@ outer app's ``lifespan``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -154,8 +155,9 @@ async def test_without_lifespan_context_the_mounted_app_never_starts(
     shop = make_shop(events)
     outer = Starlette(routes=[Mount("/shop", app=shop)])
     transport = httpx.ASGITransport(app=outer)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-        response = await client.get("/shop/items")
+    with caplog.at_level(logging.WARNING, logger="asgiweb.server"):
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            response = await client.get("/shop/items")
     assert response.status_code == 500
     assert events == []
     assert "no ASGI lifespan startup" in caplog.text
