@@ -187,9 +187,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             deselected.append(item)
             not_applicable[item.nodeid] = reason
             continue
-        impossible = rules.impossible(item.nodeid)
-        if impossible is not None and not REFERENCE:
-            item.add_marker(pytest.mark.xfail(reason=impossible, strict=True))
+        expected = rules.impossible(item.nodeid) or rules.known_failure(item.nodeid)
+        if expected is not None and not REFERENCE:
+            item.add_marker(pytest.mark.xfail(reason=expected, strict=True))
             if rules.hangs(item.nodeid):
                 item.add_marker(pytest.mark.timeout(3))
         kept.append(item)

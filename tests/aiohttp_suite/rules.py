@@ -16,6 +16,7 @@ test is meant.
 
 from __future__ import annotations
 
+import os
 import re
 
 MOCKED_REQUEST = (
@@ -48,8 +49,20 @@ SOURCE_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     ),
 )
 
+AIOHTTP_NAMES = "compares with aiohttp's own module paths or logger objects (aiohttp.web...)"
+
 NOT_APPLICABLE: dict[str, str] = {
     "test_web_app.py::test_app_call": GUNICORN,
+    "test_web_app.py::test_app_ctor": AIOHTTP_NAMES + ": app.logger is aiohttp.log.web_logger",
+    "test_web_app.py::test_appkey_repr_concrete": AIOHTTP_NAMES
+    + ": the repr of web.Request's type is 'aiohttp.web_request.Request'",
+    "test_web_exceptions.py::test_HTTPOk": MOCKED_REQUEST + " (through a fixture)",
+    "test_web_exceptions.py::test_HTTPFound": MOCKED_REQUEST + " (through a fixture)",
+    "test_web_exceptions.py::test_HTTPMethodNotAllowed": MOCKED_REQUEST + " (through a fixture)",
+    "test_web_sendfile_functional.py::test_static_file_huge_cancel": WRITER
+    + ": closes request.transport under the response",
+    "test_web_sendfile_functional.py::test_static_file_huge_error": WRITER
+    + ": makes request.transport fail under the response",
     "test_web_functional.py::test_handler_returns_none": SERVER_OPTION + " (logger=)",
     "test_web_functional.py::test_handler_returns_not_response": SERVER_OPTION + " (logger=)",
     "test_web_functional.py::test_large_header_allowed": SERVER_OPTION + " (max_field_size=)",
@@ -131,11 +144,84 @@ IMPOSSIBLE: dict[str, str] = {
         UPGRADE
     ),
     "test_web_functional.py::test_http1_pipelined_requests_are_count_limited": PIPELINING,
+    "test_web_functional.py::test_response_101_204_no_content_length_http11[pyloop-101]": (
+        CHUNKED_101
+    ),
 }
 
-# Impossible tests that wait for something that never comes get a short timeout.
+# -- applicable tests that still fail (what is left, and whose it is) ---------------
+# They run as strict xfails: the day one passes, the run fails until it leaves this list.
+
+BODY_OBJECTS = (
+    "Response(body=...) accepts bytes and str only; aiohttp streams file objects, "
+    "io.StringIO/BytesIO, async iterables, BodyPartReader and payloads"
+)
+UPLOADS = "uploads: multipart parsing, FileField temp files, client_max_size in multipart()"
+COMPRESSED = "compressed request bodies (Content-Encoding: gzip/deflate) and their limits"
+ROOT = (
+    "file permissions: the suite runs as root here, where every file is readable "
+    "(aiohttp fails these as root too)"
+)
+
+KNOWN_FAILURES: dict[str, str] = {
+    "test_web_functional.py::test_response_with_async_gen": BODY_OBJECTS,
+    "test_web_functional.py::test_response_with_async_gen_no_params": BODY_OBJECTS,
+    "test_web_functional.py::test_response_with_bodypart": BODY_OBJECTS,
+    "test_web_functional.py::test_response_with_bodypart_invalid_name": BODY_OBJECTS,
+    "test_web_functional.py::test_response_with_bodypart_named": BODY_OBJECTS,
+    "test_web_functional.py::test_response_with_file": BODY_OBJECTS,
+    "test_web_functional.py::test_response_with_file_ctype": BODY_OBJECTS,
+    "test_web_functional.py::test_response_with_payload_disp": BODY_OBJECTS,
+    "test_web_functional.py::test_response_with_payload_stringio": BODY_OBJECTS,
+    "test_web_functional.py::test_response_with_streamer": BODY_OBJECTS,
+    "test_web_functional.py::test_response_with_streamer_no_params": BODY_OBJECTS,
+    "test_web_functional.py::test_multipart": UPLOADS,
+    "test_web_functional.py::test_multipart_client_max_size": UPLOADS,
+    "test_web_functional.py::test_multipart_content_transfer_encoding": UPLOADS,
+    "test_web_functional.py::test_multipart_empty": UPLOADS,
+    "test_web_functional.py::test_post_file_field_spool_rollover": UPLOADS,
+    "test_web_functional.py::test_app_max_client_fields": UPLOADS,
+    "test_web_functional.py::test_auto_decompress": COMPRESSED,
+    "test_web_functional.py::test_unread_compressed_body_drain_is_bounded": COMPRESSED,
+    "test_web_functional.py::test_read_bufsize": (
+        "handler_args={'read_bufsize': n} and request.content.get_read_buffer_limits()"
+    ),
+    "test_web_functional.py::test_requests_count": "app.requests_count (aiohttp 3.14)",
+    "test_web_functional.py::test_large_header": (
+        "a header over the runner's limit: aiohttp answers 431, asgiweb's runner 400"
+    ),
+    "test_web_app.py::test_cleanup_ctx_cleanup_after_exception": (
+        "AppRunner.cleanup() after a failed AppRunner.setup() exits the entered cleanup_ctx"
+    ),
+    "test_web_exceptions.py::test_terminal_classes_has_status_code": (
+        "every HTTPException subclass exported by web has a status_code"
+    ),
+    "test_web_urldispatcher.py::test_412_is_returned": (
+        "a custom router (router=) without UrlDispatcher's resources()"
+    ),
+    "test_web_websocket_functional.py::test_receive_text_as_bytes_server_side": (
+        "WebSocketResponse(decode_text=False)"
+    ),
+    "test_web_websocket_functional.py::test_receive_text_as_bytes_server_iteration": (
+        "WebSocketResponse(decode_text=False)"
+    ),
+    "test_web_websocket_functional.py::test_server_decode_text_default_true": (
+        "WebSocketResponse(decode_text=False)"
+    ),
+    "test_web_websocket_functional.py::test_websocket_prepare_timeout_from_issue_reproducer": (
+        "the client's close reaches a handler waiting in receive() as CLOSE"
+    ),
+}
+
+if hasattr(os, "geteuid") and os.geteuid() == 0:
+    for _name in ("directory", "file"):
+        _test = f"test_web_urldispatcher.py::test_static_{_name}_without_read_permission"
+        NOT_APPLICABLE[_test] = ROOT
+
+# Tests that wait for something that never comes get a short timeout.
 HANGS = frozenset(
     {
+        "test_web_websocket_functional.py::test_websocket_prepare_timeout_from_issue_reproducer",
         "test_web_websocket_functional.py::test_pong",
         "test_web_websocket_functional.py::test_receive_being_cancelled_keeps_connection_open",
         "test_web_websocket_functional.py::test_receive_timeout_keeps_connection_open",
@@ -173,6 +259,11 @@ def impossible(nodeid: str) -> str | None:
     return _lookup(IMPOSSIBLE, nodeid)
 
 
+def known_failure(nodeid: str) -> str | None:
+    """What is left to do for the applicable test *nodeid* to pass, or ``None``."""
+    return _lookup(KNOWN_FAILURES, nodeid)
+
+
 def hangs(nodeid: str) -> bool:
-    """Whether the impossible test *nodeid* waits forever (it gets a short timeout)."""
+    """Whether the failing test *nodeid* waits forever (it gets a short timeout)."""
     return _key(nodeid)[1] in HANGS
