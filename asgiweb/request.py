@@ -370,11 +370,6 @@ class BaseRequest(MutableMapping[str, Any]):
         return ScopeProtocol(self.transport)
 
     @property
-    def client_max_size(self) -> int:
-        """The largest body this request accepts, in bytes (413 above it)."""
-        return self._client_max_size
-
-    @property
     def loop(self) -> asyncio.AbstractEventLoop:
         warnings.warn("request.loop property is deprecated", DeprecationWarning, stacklevel=2)
         return asyncio.get_running_loop()

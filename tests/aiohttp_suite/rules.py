@@ -150,7 +150,7 @@ IMPOSSIBLE: dict[str, str] = {
 }
 
 # -- applicable tests that still fail (what is left, and whose it is) ---------------
-# They run as strict xfails: the day one passes, the run fails until it leaves this list.
+# They run as (non-strict) xfails and count as failures in the figure.
 
 BODY_OBJECTS = (
     "Response(body=...) accepts bytes and str only; aiohttp streams file objects, "

@@ -138,6 +138,8 @@ class Result:
                 self.impossible.append(nodeid)
             elif outcome == "xfailed":
                 self.known.append(nodeid)
+            elif outcome == "xpassed" and not rules.impossible(nodeid):
+                self.passed.append(nodeid)  # a listed test whose parametrization passes
             elif outcome == "skipped":
                 self.skipped.append(nodeid)
             else:  # failed, error, xpassed (an "impossible" test that passes)
@@ -181,6 +183,10 @@ def run(
             "-p", "pytest_timeout", "-p", "pytest_mock", "-p", "no:cacheprovider",
             "-q", "-rN", "--tb=line", "--timeout=60", "--aiohttp-fast",
             "-m", "not dev_mode and not autobahn and not internal",
+            # A resource leaked by one test is reported when the garbage collector
+            # finds it, during whichever test runs then: not that test's failure.
+            # (The known leak, FileField's temp files, is in rules.KNOWN_FAILURES.)
+            "-W", "ignore::pytest.PytestUnraisableExceptionWarning",
             *(f"tests/{module}" for module in modules), *extra,
         ]  # fmt: skip
         completed = subprocess.run(
