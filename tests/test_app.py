@@ -119,7 +119,8 @@ def test_state_and_app_keys() -> None:
     assert repr(UNTYPED_KEY) == "<AppKey(tests.test_app.n, type=<<Unknown>>)>"
     assert repr(LIST_KEY) == "<AppKey(tests.test_app.items, type=list[int])>"
     app[LIST_KEY] = [1]
-    app["a"] = 1
+    with pytest.warns(NotAppKeyWarning, match=r"web_advanced\.html#application-s-config"):
+        app["a"] = 1
     assert sorted(app) == [db_key, LIST_KEY, "a"]  # keys sort first, then str (aiohttp)
     app.freeze()
     with pytest.warns(DeprecationWarning, match="Changing state of started"):
