@@ -38,7 +38,7 @@ from .routing import (
     exit_root_path,
 )
 from .signals import CleanupContext, FrozenList, Signal
-from .streams import ClientDisconnectedError
+from .streams import DEFAULT_READ_BUFSIZE, ClientDisconnectedError
 from .subapps import Domain, MaskDomain, MatchedSubAppResource, PrefixedSubAppResource
 from .typedefs import ASGIApp, Handler, Middleware, Receive, Scope, Send
 from .websocket import denial_sender
@@ -215,6 +215,14 @@ class Application(MutableMapping[Any, Any]):
         return f"<Application 0x{id(self):x}>"
 
     # -- configuration ----------------------------------------------------------
+
+    @property
+    def read_bufsize(self) -> int:
+        """``handler_args={"read_bufsize": n}`` (64 KiB by default), as
+        ``request.content.get_read_buffer_limits()`` reports it."""
+        if self._handler_args:
+            return int(self._handler_args.get("read_bufsize", DEFAULT_READ_BUFSIZE))
+        return DEFAULT_READ_BUFSIZE
 
     @property
     def router(self) -> UrlDispatcher:
@@ -431,7 +439,9 @@ class Application(MutableMapping[Any, Any]):
     ) -> None:
         """Build the middleware chain of every route into *chains*, with the apps around it."""
         apps = (*parents, self)
-        for resource in self._router.resources():
+        # a custom router (router=, any object with resolve()) may have no resources()
+        resources = self._router.resources() if isinstance(self._router, UrlDispatcher) else ()
+        for resource in resources:
             if isinstance(resource, PrefixedSubAppResource):
                 continue
             for route in resource:

@@ -390,7 +390,11 @@ class BaseRequest(MutableMapping[str, Any]):
         """The body as a stream: ``read(n)``, ``readany()``, ``readline()``, ``iter_chunked(n)``."""
         eof = self._read_bytes is not None or not self.body_exists
         decoder = None if eof else decoder_for(self.headers.get("Content-Encoding"))
-        return StreamReader(self.connection.receive, eof=eof, decoder=decoder)
+        match_info = self._match_info
+        if match_info is None:
+            return StreamReader(self.connection.receive, eof=eof, decoder=decoder)
+        limit = match_info.current_app.read_bufsize
+        return StreamReader(self.connection.receive, eof=eof, decoder=decoder, limit=limit)
 
     @reify
     def body_exists(self) -> bool:

@@ -15,7 +15,7 @@ import logging
 import warnings
 from collections.abc import Callable, Iterable
 from functools import partial
-from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, NoReturn, TypeVar
 
 from .exceptions import HTTPBadRequest
 from .response import StreamResponse, encode_headers
@@ -137,7 +137,10 @@ class WebSocketReady(NamedTuple):
         return self.ok
 
 
-class WebSocketResponse(StreamResponse):
+_DecodeText = TypeVar("_DecodeText", bound=bool)
+
+
+class WebSocketResponse(StreamResponse, Generic[_DecodeText]):
     """A WebSocket connection, answered from a handler.
 
     >>> async def echo(request):
@@ -531,7 +534,7 @@ class WebSocketResponse(StreamResponse):
         data = await self.receive_str(timeout=timeout)
         return loads(data)
 
-    def __aiter__(self) -> WebSocketResponse:
+    def __aiter__(self) -> WebSocketResponse[_DecodeText]:
         return self
 
     async def __anext__(self) -> WSMessage:

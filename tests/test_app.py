@@ -273,3 +273,61 @@ async def test_first_request_freezes_and_warns_about_unrun_startup(
     assert app.frozen
     warnings = [r for r in caplog.records if "never ran" in r.message]
     assert len(warnings) == 1
+
+
+async def test_deprecated_aiohttp_arguments_work_and_warn(client_for: ClientFactory) -> None:
+    import aiohttp.web as aiohttp_web
+
+    loop = asyncio.get_running_loop()
+    for web_module in (web, aiohttp_web):  # the same warnings as aiohttp
+        with pytest.warns(DeprecationWarning, match="loop argument is deprecated"):
+            app = web_module.Application(loop=loop)
+        with pytest.warns(DeprecationWarning, match="loop property is deprecated"):
+            assert app.loop is loop
+        with pytest.warns(DeprecationWarning, match="is discouraged"):
+
+            class Sub(web_module.Application):  # type: ignore[misc]
+                pass
+
+    app = web.Application()
+    with pytest.warns(DeprecationWarning, match="make_handler"):
+        assert app.make_handler() is app  # the ASGI handler is the app itself
+    assert app.frozen
+
+
+async def test_custom_router_with_resolve_only(client_for: ClientFactory) -> None:
+    class Router:
+        def freeze(self) -> None:
+            pass
+
+        async def resolve(self, request: web.Request) -> Any:
+            raise web.HTTPPreconditionFailed()
+
+    with pytest.warns(DeprecationWarning, match="router argument is deprecated"):
+        app = web.Application(router=Router())  # type: ignore[arg-type]
+    r = await (await client_for(app)).get("/")
+    assert r.status_code == 412
+
+
+async def test_returning_an_http_exception_warns_and_is_sent(client_for: ClientFactory) -> None:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        return web.HTTPNoContent()
+
+    app = web.Application()
+    app.router.add_get("/", handler)
+    client = await client_for(app)
+    with pytest.warns(DeprecationWarning, match="returning HTTPException object is deprecated"):
+        r = await client.get("/")
+    assert r.status_code == 204
+
+
+async def test_read_bufsize_from_handler_args(client_for: ClientFactory) -> None:
+    async def handler(request: web.Request) -> web.Response:
+        limits = request.content.get_read_buffer_limits()
+        return web.Response(text=f"{await request.text()} {limits}")
+
+    app = web.Application(handler_args={"read_bufsize": 2})
+    app.router.add_post("/", handler)
+    r = await (await client_for(app)).post("/", content=b"data")
+    assert r.text == "data (2, 4)"  # as aiohttp
+    assert web.Application().read_bufsize == 2**16

@@ -187,7 +187,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             deselected.append(item)
             not_applicable[item.nodeid] = reason
             continue
-        impossible = rules.impossible(item.nodeid)
+        impossible = rules.impossible(item.nodeid) or rules.better(item.nodeid)
         known = rules.known_failure(item.nodeid)
         if impossible is not None and not REFERENCE:
             item.add_marker(pytest.mark.xfail(reason=impossible, strict=True))

@@ -50,6 +50,10 @@ SOURCE_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 AIOHTTP_NAMES = "compares with aiohttp's own module paths or logger objects (aiohttp.web...)"
+AIOHTTP_ENUM = (
+    "checks a server-side message's type by identity against aiohttp's own enum "
+    "(msg.type is aiohttp.WSMsgType.TEXT); the client's messages use that enum too"
+)
 
 NOT_APPLICABLE: dict[str, str] = {
     "test_web_app.py::test_app_call": GUNICORN,
@@ -59,6 +63,14 @@ NOT_APPLICABLE: dict[str, str] = {
     "test_web_exceptions.py::test_HTTPOk": MOCKED_REQUEST + " (through a fixture)",
     "test_web_exceptions.py::test_HTTPFound": MOCKED_REQUEST + " (through a fixture)",
     "test_web_exceptions.py::test_HTTPMethodNotAllowed": MOCKED_REQUEST + " (through a fixture)",
+    "test_web_websocket_functional.py::test_receive_text_as_bytes_server_side": AIOHTTP_ENUM,
+    "test_web_websocket_functional.py::test_receive_text_as_bytes_server_iteration": AIOHTTP_ENUM,
+    "test_web_websocket_functional.py::test_server_decode_text_default_true": AIOHTTP_ENUM,
+    "test_web_websocket_functional.py::test_websocket_prepare_timeout_from_issue_reproducer": (
+        AIOHTTP_ENUM
+    ),
+    "test_web_functional.py::test_requests_count": SERVER_OPTION
+    + ": counts requests on aiohttp's low-level Server behind the runner (runner.server)",
     "test_web_sendfile_functional.py::test_static_file_huge_cancel": WRITER
     + ": closes request.transport under the response",
     "test_web_sendfile_functional.py::test_static_file_huge_error": WRITER
@@ -152,10 +164,6 @@ IMPOSSIBLE: dict[str, str] = {
 # -- applicable tests that still fail (what is left, and whose it is) ---------------
 # They run as (non-strict) xfails and count as failures in the figure.
 
-BODY_OBJECTS = (
-    "Response(body=...) accepts bytes and str only; aiohttp streams file objects, "
-    "io.StringIO/BytesIO, async iterables, BodyPartReader and payloads"
-)
 UPLOADS = "uploads: multipart parsing, FileField temp files, client_max_size in multipart()"
 COMPRESSED = "compressed request bodies (Content-Encoding: gzip/deflate) and their limits"
 ROOT = (
@@ -164,17 +172,6 @@ ROOT = (
 )
 
 KNOWN_FAILURES: dict[str, str] = {
-    "test_web_functional.py::test_response_with_async_gen": BODY_OBJECTS,
-    "test_web_functional.py::test_response_with_async_gen_no_params": BODY_OBJECTS,
-    "test_web_functional.py::test_response_with_bodypart": BODY_OBJECTS,
-    "test_web_functional.py::test_response_with_bodypart_invalid_name": BODY_OBJECTS,
-    "test_web_functional.py::test_response_with_bodypart_named": BODY_OBJECTS,
-    "test_web_functional.py::test_response_with_file": BODY_OBJECTS,
-    "test_web_functional.py::test_response_with_file_ctype": BODY_OBJECTS,
-    "test_web_functional.py::test_response_with_payload_disp": BODY_OBJECTS,
-    "test_web_functional.py::test_response_with_payload_stringio": BODY_OBJECTS,
-    "test_web_functional.py::test_response_with_streamer": BODY_OBJECTS,
-    "test_web_functional.py::test_response_with_streamer_no_params": BODY_OBJECTS,
     "test_web_functional.py::test_multipart": UPLOADS,
     "test_web_functional.py::test_multipart_client_max_size": UPLOADS,
     "test_web_functional.py::test_multipart_content_transfer_encoding": UPLOADS,
@@ -183,33 +180,22 @@ KNOWN_FAILURES: dict[str, str] = {
     "test_web_functional.py::test_app_max_client_fields": UPLOADS,
     "test_web_functional.py::test_auto_decompress": COMPRESSED,
     "test_web_functional.py::test_unread_compressed_body_drain_is_bounded": COMPRESSED,
-    "test_web_functional.py::test_read_bufsize": (
-        "handler_args={'read_bufsize': n} and request.content.get_read_buffer_limits()"
-    ),
-    "test_web_functional.py::test_requests_count": "app.requests_count (aiohttp 3.14)",
     "test_web_functional.py::test_large_header": (
         "a header over the runner's limit: aiohttp answers 431, asgiweb's runner 400"
     ),
     "test_web_app.py::test_cleanup_ctx_cleanup_after_exception": (
         "AppRunner.cleanup() after a failed AppRunner.setup() exits the entered cleanup_ctx"
     ),
+}
+
+# -- applicable tests where asgiweb keeps a better behaviour than aiohttp's -----------
+# Also run as strict xfails; each is in docs/porting.md.
+
+BETTER: dict[str, str] = {
     "test_web_exceptions.py::test_terminal_classes_has_status_code": (
-        "every HTTPException subclass exported by web has a status_code"
-    ),
-    "test_web_urldispatcher.py::test_412_is_returned": (
-        "a custom router (router=) without UrlDispatcher's resources()"
-    ),
-    "test_web_websocket_functional.py::test_receive_text_as_bytes_server_side": (
-        "WebSocketResponse(decode_text=False)"
-    ),
-    "test_web_websocket_functional.py::test_receive_text_as_bytes_server_iteration": (
-        "WebSocketResponse(decode_text=False)"
-    ),
-    "test_web_websocket_functional.py::test_server_decode_text_default_true": (
-        "WebSocketResponse(decode_text=False)"
-    ),
-    "test_web_websocket_functional.py::test_websocket_prepare_timeout_from_issue_reproducer": (
-        "the client's close reaches a handler waiting in receive() as CLOSE"
+        "web.BadJSONBody and web.RequestPayloadError are HTTPBadRequest subclasses, so two "
+        "exported HTTPException classes share status 400: malformed input is a 400 where "
+        "aiohttp answers 500 (docs/porting.md, 'Errors are 400s, not 500s')"
     ),
 }
 
@@ -221,7 +207,6 @@ if hasattr(os, "geteuid") and os.geteuid() == 0:
 # Tests that wait for something that never comes get a short timeout.
 HANGS = frozenset(
     {
-        "test_web_websocket_functional.py::test_websocket_prepare_timeout_from_issue_reproducer",
         "test_web_websocket_functional.py::test_pong",
         "test_web_websocket_functional.py::test_receive_being_cancelled_keeps_connection_open",
         "test_web_websocket_functional.py::test_receive_timeout_keeps_connection_open",
@@ -257,6 +242,11 @@ def not_applicable(nodeid: str, source: str = "") -> str | None:
 def impossible(nodeid: str) -> str | None:
     """The reason *nodeid* cannot pass under ASGI/uvicorn, or ``None``."""
     return _lookup(IMPOSSIBLE, nodeid)
+
+
+def better(nodeid: str) -> str | None:
+    """Why asgiweb deliberately fails *nodeid* (aiohttp's behaviour is a bug), or ``None``."""
+    return _lookup(BETTER, nodeid)
 
 
 def known_failure(nodeid: str) -> str | None:

@@ -126,6 +126,7 @@ class Result:
     output: str = ""
     passed: list[str] = field(default_factory=list)
     impossible: list[str] = field(default_factory=list)
+    better: list[str] = field(default_factory=list)
     known: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
@@ -136,9 +137,11 @@ class Result:
                 self.passed.append(nodeid)
             elif outcome == "xfailed" and rules.impossible(nodeid):
                 self.impossible.append(nodeid)
+            elif outcome == "xfailed" and rules.better(nodeid):
+                self.better.append(nodeid)
             elif outcome == "xfailed":
                 self.known.append(nodeid)
-            elif outcome == "xpassed" and not rules.impossible(nodeid):
+            elif outcome == "xpassed" and rules.known_failure(nodeid):
                 self.passed.append(nodeid)  # a listed test whose parametrization passes
             elif outcome == "skipped":
                 self.skipped.append(nodeid)
@@ -148,13 +151,20 @@ class Result:
     @property
     def applicable(self) -> int:
         """Tests that ran (not set aside by the rules, not skipped by aiohttp's own conditions)."""
-        return len(self.passed) + len(self.impossible) + len(self.known) + len(self.failed)
+        return (
+            len(self.passed)
+            + len(self.impossible)
+            + len(self.better)
+            + len(self.known)
+            + len(self.failed)
+        )
 
     def figure(self) -> str:
         """``N/M applicable passed`` and the breakdown."""
         return (
             f"{len(self.passed)}/{self.applicable} applicable passed "
-            f"({len(self.impossible)} impossible under ASGI/uvicorn, {len(self.known)} known "
+            f"({len(self.impossible)} impossible under ASGI/uvicorn, {len(self.better)} where "
+            f"asgiweb keeps a better behaviour, {len(self.known)} known "
             f"failures still to fix, {len(self.failed)} unexpected; "
             f"{len(self.not_applicable)} not applicable, {len(self.skipped)} skipped)"
         )
@@ -227,6 +237,8 @@ def main() -> None:
             print(f"N/A {nodeid}: {reason}")
     for nodeid in result.impossible:
         print(f"impossible {nodeid}: {rules.impossible(nodeid)}")
+    for nodeid in result.better:
+        print(f"better {nodeid}: {rules.better(nodeid)}")
     for nodeid in result.known:
         print(f"to fix {nodeid}: {rules.known_failure(nodeid)}")
     for nodeid in result.failed:
