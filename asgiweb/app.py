@@ -217,6 +217,14 @@ class Application(MutableMapping[Any, Any]):
     # -- configuration ----------------------------------------------------------
 
     @property
+    def auto_decompress(self) -> bool:
+        """``handler_args={"auto_decompress": False}`` hands compressed request bodies over
+        as sent, as aiohttp does; by default they are decoded."""
+        if self._handler_args:
+            return bool(self._handler_args.get("auto_decompress", True))
+        return True
+
+    @property
     def read_bufsize(self) -> int:
         """``handler_args={"read_bufsize": n}`` (64 KiB by default), as
         ``request.content.get_read_buffer_limits()`` reports it."""

@@ -389,11 +389,13 @@ class BaseRequest(MutableMapping[str, Any]):
     def content(self) -> StreamReader:
         """The body as a stream: ``read(n)``, ``readany()``, ``readline()``, ``iter_chunked(n)``."""
         eof = self._read_bytes is not None or not self.body_exists
-        decoder = None if eof else decoder_for(self.headers.get("Content-Encoding"))
         match_info = self._match_info
-        if match_info is None:
+        app = None if match_info is None else match_info.current_app
+        decode = not eof and (app is None or app.auto_decompress)
+        decoder = decoder_for(self.headers.get("Content-Encoding")) if decode else None
+        if app is None:
             return StreamReader(self.connection.receive, eof=eof, decoder=decoder)
-        limit = match_info.current_app.read_bufsize
+        limit = app.read_bufsize
         return StreamReader(self.connection.receive, eof=eof, decoder=decoder, limit=limit)
 
     @reify

@@ -331,3 +331,18 @@ async def test_read_bufsize_from_handler_args(client_for: ClientFactory) -> None
     r = await (await client_for(app)).post("/", content=b"data")
     assert r.text == "data (2, 4)"  # as aiohttp
     assert web.Application().read_bufsize == 2**16
+
+
+async def test_auto_decompress_off_from_handler_args(client_for: ClientFactory) -> None:
+    import gzip
+
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(text=str(len(await request.read())))
+
+    body = gzip.compress(b"a" * 1000)
+    for handler_args, expected in (({"auto_decompress": False}, len(body)), (None, 1000)):
+        app = web.Application(handler_args=handler_args)
+        app.router.add_post("/", handler)
+        client = await client_for(app)
+        r = await client.post("/", content=body, headers={"Content-Encoding": "gzip"})
+        assert r.text == str(expected)  # as aiohttp

@@ -161,3 +161,25 @@ async def test_without_lifespan_context_the_mounted_app_never_starts(
     assert response.status_code == 500
     assert events == []
     assert "no ASGI lifespan startup" in caplog.text
+
+
+async def test_runner_cleanup_after_a_failed_setup_exits_the_entered_contexts() -> None:
+    events: list[str] = []
+
+    async def first(app: web.Application) -> AsyncIterator[None]:
+        events.append("first in")
+        yield
+        events.append("first out")
+
+    async def broken(app: web.Application) -> AsyncIterator[None]:
+        raise ConnectionError("database is down")
+        yield  # pragma: no cover
+
+    app = web.Application()
+    app.cleanup_ctx.append(first)
+    app.cleanup_ctx.append(broken)
+    runner = web.AppRunner(app)
+    with pytest.raises(ConnectionError):
+        await runner.setup()
+    await runner.cleanup()  # as aiohttp
+    assert events == ["first in", "first out"]

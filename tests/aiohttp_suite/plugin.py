@@ -38,8 +38,11 @@ from . import rules
 REFERENCE = os.environ.get("ASGIWEB_SUITE_REFERENCE") == "1"
 """Run the same selection against aiohttp itself (checks that the tests pass there)."""
 
-# aiohttp modules whose public names (``__all__``) are asgiweb names too.
+# aiohttp modules whose public names (``__all__``) are asgiweb names too: the web_*
+# modules, and the multipart module for the readers request.multipart() returns
+# (the server side's objects; aiohttp's client does not use them).
 WEB_MODULES = (
+    "aiohttp.multipart",
     "aiohttp.web_app",
     "aiohttp.web_exceptions",
     "aiohttp.web_fileresponse",

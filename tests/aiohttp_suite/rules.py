@@ -69,6 +69,8 @@ NOT_APPLICABLE: dict[str, str] = {
     "test_web_websocket_functional.py::test_websocket_prepare_timeout_from_issue_reproducer": (
         AIOHTTP_ENUM
     ),
+    "test_web_functional.py::test_unread_compressed_body_drain_is_bounded": PATCHES_AIOHTTP
+    + ": watches aiohttp's StreamReader.readany while its server drains an unread body",
     "test_web_functional.py::test_requests_count": SERVER_OPTION
     + ": counts requests on aiohttp's low-level Server behind the runner (runner.server)",
     "test_web_sendfile_functional.py::test_static_file_huge_cancel": WRITER
@@ -164,34 +166,21 @@ IMPOSSIBLE: dict[str, str] = {
 # -- applicable tests that still fail (what is left, and whose it is) ---------------
 # They run as (non-strict) xfails and count as failures in the figure.
 
-UPLOADS = "uploads: multipart parsing, FileField temp files, client_max_size in multipart()"
-COMPRESSED = "compressed request bodies (Content-Encoding: gzip/deflate) and their limits"
 ROOT = (
     "file permissions: the suite runs as root here, where every file is readable "
     "(aiohttp fails these as root too)"
 )
 
-KNOWN_FAILURES: dict[str, str] = {
-    "test_web_functional.py::test_multipart": UPLOADS,
-    "test_web_functional.py::test_multipart_client_max_size": UPLOADS,
-    "test_web_functional.py::test_multipart_content_transfer_encoding": UPLOADS,
-    "test_web_functional.py::test_multipart_empty": UPLOADS,
-    "test_web_functional.py::test_post_file_field_spool_rollover": UPLOADS,
-    "test_web_functional.py::test_app_max_client_fields": UPLOADS,
-    "test_web_functional.py::test_auto_decompress": COMPRESSED,
-    "test_web_functional.py::test_unread_compressed_body_drain_is_bounded": COMPRESSED,
-    "test_web_functional.py::test_large_header": (
-        "a header over the runner's limit: aiohttp answers 431, asgiweb's runner 400"
-    ),
-    "test_web_app.py::test_cleanup_ctx_cleanup_after_exception": (
-        "AppRunner.cleanup() after a failed AppRunner.setup() exits the entered cleanup_ctx"
-    ),
-}
+KNOWN_FAILURES: dict[str, str] = {}
 
 # -- applicable tests where asgiweb keeps a better behaviour than aiohttp's -----------
 # Also run as strict xfails; each is in docs/porting.md.
 
 BETTER: dict[str, str] = {
+    "test_web_functional.py::test_large_header": (
+        "a header field over the 8 KiB limit gets 431 Request Header Fields Too Large "
+        "(RFC 6585), the status that names the problem, where aiohttp answers 400"
+    ),
     "test_web_exceptions.py::test_terminal_classes_has_status_code": (
         "web.BadJSONBody and web.RequestPayloadError are HTTPBadRequest subclasses, so two "
         "exported HTTPException classes share status 400: malformed input is a 400 where "
