@@ -146,6 +146,10 @@ def test_run_with_workers(tmp_path: Path) -> None:
         WORKER_STATE_DIR=str(state),
     )
     assert wait_for_answer(f"http://127.0.0.1:{port}/pid", proc).status_code == 200
+    assert proc.stdout is not None
+    for line in proc.stdout:  # printed once every worker has started
+        if "with 2 workers" in line:
+            break
     code, out = stop(proc, signal.SIGTERM)
     assert code == 0, out
     assert len(list(state.glob("shutdown-*"))) == 2
