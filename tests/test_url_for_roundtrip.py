@@ -90,8 +90,9 @@ def test_url_for_round_trips_and_matches_aiohttp(case: tuple[str, dict[str, str]
     resolved = dict(match_info)
     assert asyncio.run(aiohttp_resolve(reference, str(url))) == resolved
     # two variables that may hold a '/' can split a path more than one way:
-    # then the values come back in the regex's (greedy) split, which builds the same URL
-    assert resource.url_for(**resolved) == url
+    # then the values come back in the regex's (greedy) split, which builds the same
+    # path (yarl may quote a ':' differently for the other split, as under aiohttp)
+    assert resource.url_for(**resolved).path == url.path
     if sum(name in values for name in spanning(path)) <= 1:
         assert resolved == values
 
@@ -111,6 +112,6 @@ def test_url_for_in_a_subapp_includes_the_prefix(
     assert url.raw_path.startswith(prefix + "/")
     match_info = sub.router.resolve_path(URL(str(url)).path_safe, "GET")
     assert match_info.route.resource is resource
-    assert resource.url_for(**match_info) == url
+    assert resource.url_for(**match_info).path == url.path
     if sum(name in values for name in spanning(path)) <= 1:
         assert dict(match_info) == values
