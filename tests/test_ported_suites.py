@@ -94,6 +94,7 @@ def download_tests(where: Path) -> Path:
     return project
 
 
+@pytest.mark.timeout(900)
 def test_aiohttp_jinja2_suite_passes_with_imports_changed(tmp_path: Path) -> None:
     project = download_tests(tmp_path)
     report = tmp_path / "report.xml"
