@@ -63,17 +63,21 @@ class Job(Generic[_T]):
 
     @property
     def active(self) -> bool:
+        """True while the job's task runs."""
         return self._task is not None and not self._task.done()
 
     @property
     def pending(self) -> bool:
+        """True while the job waits for a free slot under the scheduler's limit."""
         return self._task is None and not self._closed
 
     @property
     def closed(self) -> bool:
+        """True once the job has finished or been closed."""
         return self._closed
 
     def get_name(self) -> str | None:
+        """The name of the job's task (or the name it will get once it starts)."""
         return self._task.get_name() if self._task is not None else self._name
 
     def __repr__(self) -> str:
@@ -184,26 +188,32 @@ class Scheduler:
 
     @property
     def limit(self) -> int | None:
+        """How many jobs may run at once (``None``: no limit)."""
         return self._limit
 
     @property
     def pending_limit(self) -> int:
+        """How many jobs may wait for a slot (0: no limit)."""
         return self._pending_limit
 
     @property
     def close_timeout(self) -> float:
+        """Seconds ``close()`` waits for jobs before cancelling them."""
         return self._close_timeout
 
     @property
     def active_count(self) -> int:
+        """How many jobs are running."""
         return len(self._jobs) - self._pending.qsize()
 
     @property
     def pending_count(self) -> int:
+        """How many jobs wait for a slot."""
         return self._pending.qsize()
 
     @property
     def closed(self) -> bool:
+        """True once ``close()`` has been called."""
         return self._closed
 
     def __iter__(self) -> Iterator[Job[Any]]:
@@ -312,6 +322,7 @@ def setup(app: Application, **scheduler_options: Any) -> None:
 
 
 def get_scheduler_from_app(app: Application) -> Scheduler:
+    """The scheduler ``setup(app)`` installed; ``RuntimeError`` without one."""
     scheduler = app.get(SCHEDULER_KEY)
     if scheduler is None:
         raise RuntimeError("Call asgiweb.jobs.setup(app) on application initialization")

@@ -170,10 +170,12 @@ class StreamResponse(MutableMapping[str, Any], HeadersMixin):
 
     @property
     def status(self) -> int:
+        """The HTTP status code."""
         return self._status
 
     @property
     def reason(self) -> str:
+        """The reason phrase (the standard one unless set)."""
         reason = self._reason
         if reason is None:
             reason = self._reason = REASON_PHRASES.get(self._status, "")
@@ -196,6 +198,7 @@ class StreamResponse(MutableMapping[str, Any], HeadersMixin):
 
     @property
     def keep_alive(self) -> bool | None:
+        """``False`` after :meth:`force_close`, else ``None`` (the server decides)."""
         return self._keep_alive
 
     def force_close(self) -> None:
@@ -210,10 +213,12 @@ class StreamResponse(MutableMapping[str, Any], HeadersMixin):
 
     @property
     def chunked(self) -> bool:
+        """True after :meth:`enable_chunked_encoding`."""
         return self._chunked
 
     @property
     def compression(self) -> bool:
+        """True after :meth:`enable_compression`."""
         return self._compression
 
     def enable_chunked_encoding(self, chunk_size: int | None = None) -> None:
@@ -241,10 +246,12 @@ class StreamResponse(MutableMapping[str, Any], HeadersMixin):
 
     @property
     def headers(self) -> CIMultiDict[str]:
+        """The response headers, changeable until the response is prepared."""
         return self._headers
 
     @property
     def cookies(self) -> SimpleCookie:
+        """Cookies to send, as a ``SimpleCookie`` (see :meth:`set_cookie`)."""
         if self._cookies is None:
             self._pristine = None
             self._cookies = SimpleCookie()
@@ -727,6 +734,7 @@ class Response(StreamResponse):
 
     @property
     def body(self) -> bytes | bytearray | memoryview | None:
+        """The body as bytes (``None`` when there is none)."""
         return self._body
 
     @body.setter
@@ -744,6 +752,7 @@ class Response(StreamResponse):
 
     @property
     def text(self) -> str | None:
+        """The body decoded with the response charset (UTF-8 by default)."""
         if self._body is None:
             return None
         return bytes(self._body).decode(self.charset or "utf-8")

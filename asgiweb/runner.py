@@ -79,10 +79,12 @@ class AppRunner:
 
     @property
     def app(self) -> Application:
+        """The application this runner serves."""
         return self._app
 
     @property
     def sites(self) -> set[BaseSite]:
+        """The sites started on this runner."""
         return set(self._sites)
 
     @property
@@ -167,6 +169,7 @@ class BaseSite:
 
     @property
     def name(self) -> str:
+        """The URL this site serves on, e.g. ``http://127.0.0.1:8080``."""
         raise NotImplementedError
 
     def _make_sockets(self) -> list[socket.socket]:

@@ -175,4 +175,5 @@ class CleanupError(RuntimeError):
 
     @property
     def exceptions(self) -> list[BaseException]:
+        """The exceptions the cleanup callbacks raised, in cleanup order."""
         return cast(list[BaseException], self.args[1])
