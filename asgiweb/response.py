@@ -818,7 +818,15 @@ class Response(StreamResponse):
     _sends_in_one_go = True
 
     async def deliver(self, request: BaseRequest) -> None:
-        """``prepare()`` then ``write_eof()``, as exactly two ASGI messages."""
+        """``prepare()`` then ``write_eof()``, as exactly two ASGI messages.
+
+        Headers untouched since the response was built from a template go out
+        pre-encoded; other responses are prepared in place. A subclass that
+        overrides how it is prepared or written, or a response the handler
+        prepared, takes ``prepare()`` + ``write_eof()``. Each of the three sends
+        the same messages (tests/test_send_paths.py); the two shortcuts are
+        kept because each measurably pays (docs/architecture.md).
+        """
         if not self._sends_in_one_go or self._started or self._eof_sent:
             await super().deliver(request)
             return
@@ -846,25 +854,10 @@ class Response(StreamResponse):
             else:
                 raw_headers = [(b"content-length", b"0")]
         else:
-            if (
-                200 <= status < 300
-                and status != 204
-                and self._cookies is None
-                and not self._compression
-                and not self._chunked
-                and self._keep_alive is None
-                and request.method != "HEAD"
-                and hdrs.CONTENT_LENGTH not in headers
-            ):
-                # the common case, without the general path's checks
-                body = self._body or b""
-                headers[hdrs.CONTENT_LENGTH] = str(len(body))
-                if body and hdrs.CONTENT_TYPE not in headers:
-                    headers[hdrs.CONTENT_TYPE] = "application/octet-stream"
-            else:
-                body = None
-                self._must_be_empty_body = must_be_empty_body(request.method, status)
-                self._prepare_headers(request)
+            # prepare()'s work, in place: no extra frames, no disconnect watcher
+            body = None
+            self._must_be_empty_body = must_be_empty_body(request.method, status)
+            self._prepare_headers(request)
             hook = connection.prepare_hook
             if hook is not None:
                 await hook(request, self)
