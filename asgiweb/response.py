@@ -526,7 +526,10 @@ class StreamResponse(MutableMapping[str, Any], HeadersMixin):
             data = self._compressor.compress(data)
             if not data:
                 return
-        await connection.send_body(bytes(data), more_body=True)
+        # connection.send directly, not send_body(): one coroutine frame less per piece
+        await connection.send(
+            {"type": "http.response.body", "body": bytes(data), "more_body": True}
+        )
 
     async def drain(self) -> None:
         """Kept for aiohttp compatibility: ASGI servers apply back-pressure in ``send``."""
