@@ -38,16 +38,16 @@ class WebSocketTransport(Protocol):
     """What ``ClientWebSocketResponse`` needs from a connection."""
 
     async def send(self, data: str | bytes) -> None:
-        """Send a text (``str``) or binary (``bytes``) message."""
+        """Send one message."""
 
     async def next_message(self) -> WSMessage:
-        """The next message from the server."""
+        """The next message from the server (CLOSE once it closed)."""
 
     async def close(self, code: int, reason: str) -> int | None:
-        """Start or finish the close handshake; the server's close code, if known."""
+        """Close; the server's close code when it answered."""
 
     async def ping(self, payload: bytes) -> None:
-        """Send a ping (where the transport can)."""
+        """Send a ping where the connection can."""
 
 
 class InProcessWebSocket:
@@ -299,7 +299,7 @@ class ClientWebSocketResponse:
 
     @property
     def client_notakeover(self) -> bool:
-        """aiohttp's compression option; always ``False`` here."""
+        """No compression, so no context takeover setting: always False."""
         return False
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
