@@ -3,9 +3,9 @@
 Each test starts the app below in its own process (``run_app``, or plain
 uvicorn for comparison) on an ephemeral loopback port and attacks it from
 this one. The load test runs 10 s per server in CI; set
-``ASGIWEB_FAULTS_LONG=1`` for the long mode (60 s per server):
+``ASGIWEB_LONG=1`` for the long mode (60 s per server):
 
-    ASGIWEB_FAULTS_LONG=1 python -m pytest tests/test_faults_runner.py -k load -s
+    ASGIWEB_LONG=1 python -m pytest tests/test_faults_runner.py -k load -s
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-LONG = os.environ.get("ASGIWEB_FAULTS_LONG", "") not in ("", "0")
+LONG = os.environ.get("ASGIWEB_LONG", "") not in ("", "0")
 LOAD_SECONDS = 60 if LONG else 10
 
 SERVER = r'''
