@@ -40,6 +40,11 @@ server_logger = logging.getLogger("asgiweb.server")
 web_logger = logging.getLogger("asgiweb.web")
 
 
+_FROZEN_APP_HELP = (
+    "The application froze when it started (ASGI lifespan startup, run_app) or when it "
+    "handled its first request; add sub-applications and mounts before that, where the "
+    "application is built."
+)
 _CLIENT_GONE: Any = object()  # _respond(): the client left, there is nobody to answer
 
 
@@ -98,13 +103,13 @@ class Application(MutableMapping[Any, Any]):
         self._frozen = False
         self._pre_frozen = False
         self._subapps: list[Application] = []
-        self._on_response_prepare = Signal(self)
-        self._on_startup = Signal(self)
-        self._on_shutdown = Signal(self)
-        self._on_cleanup = Signal(self)
+        self._on_response_prepare: Signal[Request, StreamResponse] = Signal(self)
+        self._on_startup: Signal[Application] = Signal(self)
+        self._on_shutdown: Signal[Application] = Signal(self)
+        self._on_cleanup: Signal[Application] = Signal(self)
         self._cleanup_ctx = CleanupContext()
-        self._on_startup.append(self._cleanup_ctx._on_startup)
-        self._on_cleanup.append(self._cleanup_ctx._on_cleanup)
+        self._on_startup.append(self._cleanup_ctx.enter_contexts)
+        self._on_cleanup.append(self._cleanup_ctx.exit_contexts)
         self._middleware_stack: tuple[tuple[Middleware, bool], ...] = ()
         self._has_legacy_middlewares = False
         self._error_handler: Handler = _raise_match_error
@@ -203,19 +208,19 @@ class Application(MutableMapping[Any, Any]):
         return asyncio.get_running_loop()
 
     @property
-    def on_response_prepare(self) -> Signal:
+    def on_response_prepare(self) -> Signal[Request, StreamResponse]:
         return self._on_response_prepare
 
     @property
-    def on_startup(self) -> Signal:
+    def on_startup(self) -> Signal[Application]:
         return self._on_startup
 
     @property
-    def on_shutdown(self) -> Signal:
+    def on_shutdown(self) -> Signal[Application]:
         return self._on_shutdown
 
     @property
-    def on_cleanup(self) -> Signal:
+    def on_cleanup(self) -> Signal[Application]:
         return self._on_cleanup
 
     @property
@@ -251,9 +256,14 @@ class Application(MutableMapping[Any, Any]):
 
     def _add_subapp(self, factory: Callable[[], _R], subapp: Application) -> _R:
         if self._frozen:
-            raise RuntimeError("Cannot add sub application to frozen application")
+            raise RuntimeError(
+                "Cannot add sub application to frozen application. " + _FROZEN_APP_HELP
+            )
         if subapp._frozen:
-            raise RuntimeError("Cannot add frozen application")
+            raise RuntimeError(
+                "Cannot add frozen application: it has started or handled a request, so its "
+                "routes are fixed; add the sub-application before it starts."
+            )
         if subapp._pre_frozen:
             raise RuntimeError(f"{subapp!r} is already a sub-application of another application")
         resource = factory()
@@ -271,7 +281,9 @@ class Application(MutableMapping[Any, Any]):
         app's lifespan startup and shutdown.
         """
         if self._frozen:
-            raise RuntimeError("Cannot mount an application on a frozen application")
+            raise RuntimeError(
+                "Cannot mount an application on a frozen application. " + _FROZEN_APP_HELP
+            )
         if not callable(app):
             raise TypeError(f"mount() needs an ASGI application, got {app!r}")
         prefix = prefix.rstrip("/")

@@ -21,7 +21,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from . import hdrs
-from .protocol import ETAG_ANY, ETag, parse_etags
+from .protocol import ETAG_ANY, ETag, must_be_empty_body, parse_etags
 from .response import LooseHeaders, StreamResponse
 
 if TYPE_CHECKING:
@@ -166,7 +166,7 @@ class FileResponse(StreamResponse):
     # -- on the event loop --------------------------------------------------------
 
     async def prepare(self, request: BaseRequest) -> None:
-        if self._eof_sent or self._started:
+        if self.prepared:
             return
         loop = asyncio.get_running_loop()
         opened = self._opened
@@ -224,31 +224,31 @@ class FileResponse(StreamResponse):
                     return
                 partial = True
                 self.set_status(206)
-        if hdrs.CONTENT_TYPE not in self._headers:
+        if hdrs.CONTENT_TYPE not in self.headers:
             self.content_type = CONTENT_TYPES.guess_type(self._path)[0] or FALLBACK_CONTENT_TYPE
         if opened.encoding:
-            self._headers[hdrs.CONTENT_ENCODING] = opened.encoding
-            self._headers[hdrs.VARY] = hdrs.ACCEPT_ENCODING
+            self.headers[hdrs.CONTENT_ENCODING] = opened.encoding
+            self.headers[hdrs.VARY] = hdrs.ACCEPT_ENCODING
             self._compression = False
         self.etag = f"{st.st_mtime_ns:x}-{st.st_size:x}"
         self.last_modified = st.st_mtime
         self.content_length = count
-        self._headers[hdrs.ACCEPT_RANGES] = "bytes"
+        self.headers[hdrs.ACCEPT_RANGES] = "bytes"
         if partial:
-            self._headers[hdrs.CONTENT_RANGE] = f"bytes {start}-{start + count - 1}/{size}"
+            self.headers[hdrs.CONTENT_RANGE] = f"bytes {start}-{start + count - 1}/{size}"
         if opened.data is not None:
             # small: the bytes go out with the end of the response, in one message
             self._watch_disconnect = False
             await super().prepare(request)
-            if count and not self._must_be_empty_body:
+            if count and not must_be_empty_body(request.method, self.status):
                 self._tail = opened.data[start : start + count]
             return
         await super().prepare(request)
-        if count == 0 or self._must_be_empty_body:
+        if count == 0 or must_be_empty_body(request.method, self.status):
             return
         assert opened.file is not None and opened.path is not None
         if not partial and "http.response.pathsend" in (request.scope.get("extensions") or {}):
-            self._eof_sent = True
+            self.mark_sent()
             await request.connection.send(
                 {"type": "http.response.pathsend", "path": str(opened.path)}
             )
@@ -293,7 +293,7 @@ class FileResponse(StreamResponse):
         return if_range is not None and st.st_mtime <= if_range.timestamp()
 
     async def _unsatisfiable(self, request: BaseRequest, size: int) -> None:
-        self._headers[hdrs.CONTENT_RANGE] = f"bytes */{size}"
+        self.headers[hdrs.CONTENT_RANGE] = f"bytes */{size}"
         self.set_status(416)
         await super().prepare(request)
 

@@ -34,8 +34,7 @@ class ForwardedResponse(StreamResponse):
 
     def __init__(self, status: int) -> None:
         super().__init__(status=status)
-        self._started = True
-        self._eof_sent = True
+        self.mark_sent()
 
 
 class MountedASGIResource(PrefixResource):
@@ -54,16 +53,16 @@ class MountedASGIResource(PrefixResource):
 
     async def resolve(self, request: Request) -> ResolveResult:
         path = request.route_path
-        if path == self._prefix or path.startswith(self._prefix2):
+        if self.covers(path):
             return UrlMappingMatchInfo({}, self._route), {"*"}
         return None, set()
 
     def url_for(self, path: str = "/") -> URL:  # type: ignore[override]
         """``mount.url_for(path="/items")`` is the prefix joined with *path*."""
-        return URL.build(path=current_root_path() + self._prefix + "/" + path.lstrip("/"))
+        return URL.build(path=current_root_path() + self.canonical + "/" + path.lstrip("/"))
 
     def get_info(self) -> dict[str, Any]:
-        return {"app": self._asgi_app, "prefix": self._prefix}
+        return {"app": self._asgi_app, "prefix": self.canonical}
 
     def __len__(self) -> int:
         return 1
@@ -74,7 +73,7 @@ class MountedASGIResource(PrefixResource):
     def child_scope(self, request: Request) -> dict[str, Any]:
         """The scope the mounted app sees."""
         scope = dict(request.scope)
-        scope["root_path"] = scope.get("root_path", "") + self._prefix
+        scope["root_path"] = scope.get("root_path", "") + self.canonical
         if self._lifespan_state:
             scope["state"] = {**scope.get("state", {}), **self._lifespan_state}
         return scope
@@ -104,4 +103,4 @@ class MountedASGIResource(PrefixResource):
             await driver.shutdown()
 
     def __repr__(self) -> str:
-        return f"<MountedASGIResource {self._prefix} -> {self._asgi_app!r}>"
+        return f"<MountedASGIResource {self.canonical} -> {self._asgi_app!r}>"

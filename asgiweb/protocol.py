@@ -110,39 +110,52 @@ def should_remove_content_length(method: str, status: int) -> bool:
     )
 
 
+_TCHAR = r"!#$%&'*+\-.^_`|~0-9A-Za-z"
+# name=value, the value a token or a quoted string, then an optional ":port" as aiohttp allows
 _FORWARDED_PAIR_RE = re.compile(
-    r"\s*([!#$%&\'*+.^_`|~0-9A-Za-z-]+)\s*=\s*"
-    r'("(?:[^"\\]|\\.)*"|[!#$%&\'*+.^_`|~0-9A-Za-z:\[\]-]*)\s*(;|,|$)'
+    rf'([{_TCHAR}]+)=([{_TCHAR}]+|"(?:\\[\t !-~]|[\t !#-~])*")(:\d{{1,4}})?'
 )
+_QUOTED_PAIR_RE = re.compile(r"\\([\t !-~])")
 
 
 def parse_forwarded(values: list[str]) -> tuple[dict[str, str], ...]:
     """Parse ``Forwarded`` header values (RFC 7239) into one dict per proxy hop.
 
-    A hop whose syntax is broken is kept up to the broken pair, as aiohttp does.
+    Each comma starts a hop, empty ones included (a strict proxy check counts
+    them); a quoted value is unescaped; a later pair with the same name wins;
+    spaces and tabs are allowed around pairs; after bad syntax the rest of
+    the hop is skipped. That is what aiohttp's ``request.forwarded`` does.
     """
     hops: list[dict[str, str]] = []
     for value in values:
-        current: dict[str, str] = {}
-        hops.append(current)
-        pos = 0
-        while pos < len(value):
+        hop: dict[str, str] = {}
+        hops.append(hop)
+        pos, end = 0, len(value)
+        after_pair = False
+        while 0 <= pos < end:
             match = _FORWARDED_PAIR_RE.match(value, pos)
-            if match is None:
-                # skip to the next hop
-                comma = value.find(",", pos)
-                if comma < 0:
-                    break
-                pos = comma + 1
-                current = {}
-                hops.append(current)
+            if match is not None:
+                if after_pair:  # two pairs without a ";": skip to the next hop
+                    pos = value.find(",", pos)
+                    continue
+                name, raw, port = match.groups()
+                if raw[0] == '"':
+                    raw = _QUOTED_PAIR_RE.sub(r"\1", raw[1:-1])
+                hop[name.lower()] = raw + port if port else raw
+                pos = match.end()
+                after_pair = True
                 continue
-            name, raw, sep = match.groups()
-            if raw.startswith('"'):
-                raw = re.sub(r"\\(.)", r"\1", raw[1:-1])
-            current.setdefault(name.lower(), raw)
-            pos = match.end()
-            if sep == ",":
-                current = {}
-                hops.append(current)
-    return tuple(hop for hop in hops if hop)
+            char = value[pos]
+            if char == ",":
+                hop = {}
+                hops.append(hop)
+                after_pair = False
+                pos += 1
+            elif char == ";":
+                after_pair = False
+                pos += 1
+            elif char in " \t":
+                pos += 1
+            else:
+                pos = value.find(",", pos)
+    return tuple(hops)

@@ -541,6 +541,11 @@ class StreamResponse(MutableMapping[str, Any], HeadersMixin):
         connection.stop_watching()
         await connection.send_body(tail, more_body=False)
 
+    def mark_sent(self) -> None:
+        """Record that the whole response went out by other means (a file path, a mounted app)."""
+        self._started = True
+        self._eof_sent = True
+
     async def deliver(self, request: BaseRequest) -> None:
         """Send this response to *request* in full: ``prepare()`` unless done, ``write_eof()``.
 

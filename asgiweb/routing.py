@@ -600,9 +600,15 @@ class PrefixResource(AbstractResource):
 
     @property
     def canonical(self) -> str:
+        """The prefix: ``"/static"``."""
         return self._prefix
 
+    def covers(self, path: str) -> bool:
+        """True for the prefix itself and every path under it."""
+        return path == self._prefix or path.startswith(self._prefix2)
+
     def add_prefix(self, prefix: str) -> None:
+        """Put *prefix* in front of this resource's prefix (a sub-app being added)."""
         _check_prefix(prefix)
         self._prefix = prefix + self._prefix
         self._prefix2 = self._prefix + "/"
@@ -897,7 +903,11 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
 
     def _check_not_frozen(self) -> None:
         if self._frozen:
-            raise RuntimeError("Cannot register a resource into frozen router.")
+            raise RuntimeError(
+                "Cannot register a resource into frozen router. The application froze when "
+                "it started (ASGI lifespan startup, run_app) or when it handled its first "
+                "request; add routes before that, where the application is built."
+            )
 
     def register_resource(self, resource: AbstractResource) -> None:
         """Add a resource (built-in or your own :class:`AbstractResource` subclass)."""

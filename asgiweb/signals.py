@@ -1,107 +1,128 @@
-"""``Signal`` and ``CleanupContext``: callback lists that freeze with their app."""
+"""``Signal``, ``FrozenList`` and ``CleanupContext``: callback lists that freeze with their app.
+
+``FrozenList`` and ``Signal`` are the ``frozenlist`` and ``aiosignal``
+packages' classes, which aiohttp itself uses, rather than copies of our own:
+
+- API fit: ``app.on_startup`` is an ``aiosignal.Signal`` and
+  ``app.middlewares`` a ``frozenlist.FrozenList``, as in aiohttp, so type
+  annotations, ``isinstance`` checks, hashing a frozen list and the
+  ``@app.on_startup`` decorator form behave the same.
+- Per call: iterating, ``len()`` and ``bool()`` are C code in
+  ``frozenlist``; ``Signal.send`` is the same Python loop either way.
+- Import: ``frozenlist`` is one small extension module; ``aiosignal`` also
+  imports ``typing_extensions`` on Python < 3.13 (a few milliseconds, the
+  measured cost of this choice).
+
+The subclasses below only change what a frozen list says when it is
+modified: aiohttp's ``"Cannot modify frozen list."`` stays the start of the
+message, followed by when the app froze and what to do instead.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, MutableSequence
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import TYPE_CHECKING, Any, Generic, SupportsIndex, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, TypeVarTuple, cast
+
+import aiosignal
+import frozenlist
 
 if TYPE_CHECKING:
     from .app import Application
 
 _T = TypeVar("_T")
+_Ts = TypeVarTuple("_Ts")
+
+FROZEN_LIST_MESSAGE = (
+    "Cannot modify frozen list. The application froze when it started (ASGI lifespan "
+    "startup, run_app) or when it handled its first request; add middlewares, signal "
+    "handlers and cleanup contexts before that, where the application is built."
+)
 
 
-class FrozenList(MutableSequence[_T], Generic[_T]):
-    """A list that refuses changes once ``freeze()`` has been called."""
+class _ExplainFrozen:
+    """Mixin: the list methods that modify, refusing a frozen list with a helpful message."""
 
-    __slots__ = ("_frozen", "_items")
+    __slots__ = ()
+    frozen: bool
 
-    def __init__(self, items: Iterable[_T] = ()) -> None:
-        self._items = list(items)
-        self._frozen = False
-
-    @property
-    def frozen(self) -> bool:
-        return self._frozen
-
-    def freeze(self) -> None:
-        self._frozen = True
-
-    def _check(self) -> None:
-        if self._frozen:
-            raise RuntimeError("Cannot modify frozen list.")
-
-    @overload
-    def __getitem__(self, index: SupportsIndex) -> _T: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[_T]: ...
-
-    def __getitem__(self, index: SupportsIndex | slice) -> _T | list[_T]:
-        return self._items[index]
-
-    @overload
-    def __setitem__(self, index: SupportsIndex, value: _T) -> None: ...
-
-    @overload
-    def __setitem__(self, index: slice, value: Iterable[_T]) -> None: ...
+    def _refuse(self) -> NoReturn:
+        raise RuntimeError(FROZEN_LIST_MESSAGE)
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        self._check()
-        self._items[index] = value
+        if self.frozen:
+            self._refuse()
+        super().__setitem__(index, value)  # type: ignore[misc]
 
-    def __delitem__(self, index: SupportsIndex | slice) -> None:
-        self._check()
-        del self._items[index]
+    def __delitem__(self, index: Any) -> None:
+        if self.frozen:
+            self._refuse()
+        super().__delitem__(index)  # type: ignore[misc]
 
-    def __len__(self) -> int:
-        return len(self._items)
+    def __iadd__(self, items: Any) -> Any:
+        if self.frozen:
+            self._refuse()
+        return super().__iadd__(items)  # type: ignore[misc]
 
-    def __iter__(self) -> Iterator[_T]:
-        return iter(self._items)
+    def insert(self, pos: int, item: Any) -> None:
+        """Insert *item* before *pos*."""
+        if self.frozen:
+            self._refuse()
+        super().insert(pos, item)  # type: ignore[misc]
 
-    def __reversed__(self) -> Iterator[_T]:
-        return reversed(self._items)
+    def append(self, item: Any) -> None:
+        """Add *item* at the end."""
+        if self.frozen:
+            self._refuse()
+        super().append(item)  # type: ignore[misc]
 
-    def __bool__(self) -> bool:
-        return bool(self._items)
+    def extend(self, items: Any) -> None:
+        """Add each of *items* at the end."""
+        if self.frozen:
+            self._refuse()
+        super().extend(items)  # type: ignore[misc]
 
-    def __eq__(self, other: object) -> bool:
-        return list(self) == other
+    def remove(self, item: Any) -> None:
+        """Remove the first occurrence of *item*."""
+        if self.frozen:
+            self._refuse()
+        super().remove(item)  # type: ignore[misc]
 
-    __hash__ = None  # type: ignore[assignment]
+    def pop(self, index: int = -1) -> Any:
+        """Remove and return the item at *index* (the last by default)."""
+        if self.frozen:
+            self._refuse()
+        return super().pop(index)  # type: ignore[misc]
 
-    def insert(self, index: SupportsIndex, value: _T) -> None:
-        self._check()
-        self._items.insert(index, value)
+    def clear(self) -> None:
+        """Remove every item."""
+        if self.frozen:
+            self._refuse()
+        super().clear()  # type: ignore[misc]
 
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__}(frozen={self._frozen}, {self._items!r})>"
+    def reverse(self) -> None:
+        """Reverse the items in place."""
+        if self.frozen:
+            self._refuse()
+        super().reverse()  # type: ignore[misc]
 
 
-class Signal(FrozenList[Callable[..., Any]]):
-    """Callbacks awaited in order by ``await signal.send(*args)``.
+class FrozenList(_ExplainFrozen, frozenlist.FrozenList[_T]):
+    """A list that refuses changes once ``freeze()`` has been called (``frozenlist``'s)."""
+
+    __slots__ = ()
+
+
+class Signal(_ExplainFrozen, aiosignal.Signal[*_Ts]):
+    """Callbacks awaited in order by ``await signal.send(*args)`` (``aiosignal``'s).
+
+    ``Signal[Application]``: callbacks called with the app.
 
     >>> app.on_response_prepare.append(add_server_header)
     """
 
-    __slots__ = ("_owner",)
-
-    def __init__(self, owner: object) -> None:
-        super().__init__()
-        self._owner = owner
-
-    async def send(self, *args: Any, **kwargs: Any) -> None:
-        """Await each callback with ``*args``; the signal must be frozen."""
-        if not self._frozen:
-            raise RuntimeError("Cannot send non-frozen signal.")
-        for receiver in self._items:
-            await receiver(*args, **kwargs)
-
-    def __repr__(self) -> str:
-        return f"<Signal owner={self._owner!r}, frozen={self._frozen}, {self._items!r}>"
+    __slots__ = ()
 
 
 CleanupContextCallable = Callable[["Application"], Any]
@@ -123,7 +144,8 @@ class CleanupContext(FrozenList[CleanupContextCallable]):
         super().__init__()
         self._exits: list[AbstractAsyncContextManager[None]] = []
 
-    async def _on_startup(self, app: Application) -> None:
+    async def enter_contexts(self, app: Application) -> None:
+        """Enter each context (run each generator to its ``yield``): an ``on_startup`` handler."""
         for callback in self:
             ctx = callback(app)
             if not isinstance(ctx, AbstractAsyncContextManager):
@@ -133,7 +155,8 @@ class CleanupContext(FrozenList[CleanupContextCallable]):
             await ctx.__aenter__()
             self._exits.append(ctx)
 
-    async def _on_cleanup(self, app: Application) -> None:
+    async def exit_contexts(self, app: Application) -> None:
+        """Exit the entered contexts in reverse order: an ``on_cleanup`` handler."""
         errors: list[BaseException] = []
         for ctx in reversed(self._exits):
             try:

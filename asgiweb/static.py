@@ -95,7 +95,7 @@ class StaticResource(PrefixResource):
         return self._directory
 
     def get_info(self) -> dict[str, Any]:
-        return {"directory": self._directory, "prefix": self._prefix, "routes": self._routes}
+        return {"directory": self._directory, "prefix": self.canonical, "routes": self._routes}
 
     def set_options_route(self, handler: Any) -> None:
         """Answer OPTIONS too (CORS preflight helpers use this)."""
@@ -108,12 +108,12 @@ class StaticResource(PrefixResource):
 
     async def resolve(self, request: Request) -> ResolveResult:
         path = request.route_path
-        if not path.startswith(self._prefix2) and path != self._prefix:
+        if not self.covers(path):
             return None, set()
         route = self._routes.get(request.method)
         if route is None:
             return None, self._allowed_methods
-        filename = unquote_path_safe(path[len(self._prefix) + 1 :])
+        filename = unquote_path_safe(path[len(self.canonical) + 1 :])
         return UrlMappingMatchInfo({"filename": filename}, route), self._allowed_methods
 
     def __len__(self) -> int:
@@ -131,7 +131,7 @@ class StaticResource(PrefixResource):
         if append_version is None:
             append_version = self._append_version
         name = str(filename).lstrip("/")
-        url = URL.build(path=current_root_path() + self._prefix, encoded=True) / name
+        url = URL.build(path=current_root_path() + self.canonical, encoded=True) / name
         if append_version:
             version = self._version_of(name)
             if version is not None:
@@ -218,7 +218,7 @@ class StaticResource(PrefixResource):
         items = []
         for entry in sorted(directory.iterdir()):
             rel_path = entry.relative_to(self._directory).as_posix()
-            url = quote_path(f"{current_root_path()}{self._prefix}/{rel_path}")
+            url = quote_path(f"{current_root_path()}{self.canonical}/{rel_path}")
             name = f"{entry.name}/" if entry.is_dir() else entry.name
             items.append(f'<li><a href="{html_escape(url)}">{html_escape(name)}</a></li>')
         listing = "<ul>\n{}\n</ul>".format("\n".join(items))
@@ -229,4 +229,4 @@ class StaticResource(PrefixResource):
 
     def __repr__(self) -> str:
         name = f"'{self.name}'" if self.name is not None else ""
-        return f"<StaticResource {name} {self._prefix} -> {self._directory!r}>"
+        return f"<StaticResource {name} {self.canonical} -> {self._directory!r}>"

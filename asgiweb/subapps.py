@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from yarl import URL
 
 from .exceptions import HTTPMethodNotAllowed
-from .routing import AbstractResource, AbstractRoute, PrefixResource, ResolveResult
+from .routing import AbstractRoute, PrefixResource, ResolveResult
 
 if TYPE_CHECKING:
     from .app import Application
@@ -54,7 +54,7 @@ class PrefixedSubAppResource(PrefixResource):
         raise RuntimeError(".url_for() is not supported by sub-application root")
 
     def get_info(self) -> dict[str, Any]:
-        return {"app": self._app, "prefix": self._prefix}
+        return {"app": self._app, "prefix": self.canonical}
 
     async def resolve(self, request: Request) -> ResolveResult:
         match_info = await self._app.router.resolve(request)
@@ -68,7 +68,7 @@ class PrefixedSubAppResource(PrefixResource):
         return iter(self._app.router.routes())
 
     def __repr__(self) -> str:
-        return f"<PrefixedSubAppResource {self._prefix} -> {self._app!r}>"
+        return f"<PrefixedSubAppResource {self.canonical} -> {self._app!r}>"
 
 
 class AbstractRuleMatching(abc.ABC):
@@ -161,9 +161,7 @@ class MatchedSubAppResource(PrefixedSubAppResource):
     matches_any_path = True  # the router tries it before the prefix index
 
     def __init__(self, rule: AbstractRuleMatching, app: Application) -> None:
-        AbstractResource.__init__(self)
-        self._prefix = ""
-        self._prefix2 = "/"
+        PrefixResource.__init__(self, "")
         self._app = app
         self._rule = rule
 

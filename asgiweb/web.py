@@ -1,11 +1,14 @@
 """aiohttp.web's public namespace for asgiweb: ``from asgiweb import web``.
 
 This module only re-exports; every name lives in the module that owns it.
+``python -m asgiweb.web [-H host] [-P port] [-U path] module:init_func``
+serves an app as ``python -m aiohttp.web`` does (``entrypoints.main``).
 """
 
 from __future__ import annotations
 
 from .app import Application
+from .entrypoints import DeferredApp, asgi_factory
 from .exceptions import *  # noqa: F403
 from .exceptions import __all__ as _exceptions_all
 from .fileresponse import FileResponse
@@ -49,8 +52,12 @@ from .routing import (
 )
 from .runner import (
     AppRunner,
+    BaseRunner,
     BaseSite,
     GracefulExit,
+    NamedPipeSite,
+    RequestHandler,
+    ServerRunner,
     SockSite,
     TCPSite,
     UnixSite,
@@ -79,6 +86,8 @@ from .websocket import (
 )
 
 __all__ = (
+    "DeferredApp",
+    "asgi_factory",
     "FileResponse",
     "StaticDef",
     "StaticResource",
@@ -92,8 +101,12 @@ __all__ = (
     "WSMessageTypeError",
     "WSMsgType",
     "AppRunner",
+    "BaseRunner",
     "BaseSite",
     "GracefulExit",
+    "NamedPipeSite",
+    "RequestHandler",
+    "ServerRunner",
     "SockSite",
     "TCPSite",
     "UnixSite",
@@ -156,3 +169,11 @@ __all__ = (
     "view",
     *_exceptions_all,
 )
+
+
+if __name__ == "__main__":  # python -m asgiweb.web
+    import sys
+
+    from .entrypoints import main
+
+    main(sys.argv[1:])

@@ -182,6 +182,8 @@ class WebSocketResponse(StreamResponse):
         self._exception: BaseException | None = None
         self._conn_lost = 0
         self._warned_ping = False
+        self._request: BaseRequest | None = None
+        self._handler_done = False  # write_eof() ran: the handler returned
 
     # -- handshake -----------------------------------------------------------
 
@@ -227,7 +229,7 @@ class WebSocketResponse(StreamResponse):
         message = await connection.receive()
         if message["type"] != "websocket.connect":
             raise ClientDisconnectedError("Connection lost")
-        self._req = request
+        self._request = request
         self._ws_protocol = protocol
         self._asgi_receive = connection.receive
         self._asgi_send = connection.websocket_send or connection.send
@@ -244,7 +246,6 @@ class WebSocketResponse(StreamResponse):
         ]
         if extra_headers:
             accept["headers"] = extra_headers
-        self._started = True
         await connection.accept_websocket(accept)
 
     @property
@@ -272,9 +273,9 @@ class WebSocketResponse(StreamResponse):
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         """``peername`` and ``sockname`` from the ASGI scope."""
-        if self._req is None:
+        if self._request is None:
             return default
-        return self._req.get_extra_info(name, default)
+        return self._request.get_extra_info(name, default)
 
     # -- sending ---------------------------------------------------------------
 
@@ -379,12 +380,12 @@ class WebSocketResponse(StreamResponse):
 
     async def write_eof(self, data: bytes = b"") -> None:
         """Close the WebSocket if the handler returned without closing it."""
-        if self._eof_sent:
+        if self._handler_done:
             return
         if self._asgi_send is None:
             raise RuntimeError("Response has not been started")
         await self.close()
-        self._eof_sent = True
+        self._handler_done = True
 
     # -- closing -----------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import socket
@@ -133,10 +134,14 @@ async def test_two_sites_one_app_one_lifespan(tmp_path: Path) -> None:
             await client.get(f"http://127.0.0.1:{ports[0]}/")
 
 
-async def test_shutdown_timeout_cancels_what_is_left() -> None:
+async def test_shutdown_timeout_cancels_what_is_left(caplog: pytest.LogCaptureFixture) -> None:
     events: list[str] = []
 
+    in_flight = 0
+
     async def stuck(request: web.Request) -> web.Response:
+        nonlocal in_flight
+        in_flight += 1
         try:
             await asyncio.sleep(30)
         except asyncio.CancelledError:
@@ -154,17 +159,65 @@ async def test_shutdown_timeout_cancels_what_is_left() -> None:
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
     port = runner.addresses[0][1]
+    caplog.set_level(logging.INFO)
     async with httpx.AsyncClient(timeout=5) as client:
-        pending = asyncio.create_task(client.get(f"http://127.0.0.1:{port}/"))
-        await asyncio.sleep(0.2)
-        await asyncio.wait_for(runner.cleanup(), 5)
-        try:
-            response = await pending
-        except httpx.HTTPError:
-            pass  # the connection was dropped
-        else:
-            assert response.status_code == 500  # uvicorn answers for the cancelled task
-    assert events == ["cancelled", "cleanup"]
+        pending = [
+            asyncio.create_task(client.get(f"http://127.0.0.1:{port}/")) for _ in range(3)
+        ]
+        while in_flight < 3:
+            await asyncio.sleep(0.02)
+        await asyncio.wait_for(runner.cleanup(), 10)
+        responses = await asyncio.gather(*pending)
+    # A cut request is told to come back later, not that the server failed.
+    assert [r.status_code for r in responses] == [503, 503, 503]
+    assert responses[0].headers["connection"] == "close"
+    assert "shutting down" in responses[0].text
+    assert events == ["cancelled"] * 3 + ["cleanup"]
+    # One summary line, no traceback per request.
+    assert [r for r in caplog.records if r.exc_info] == []
+    summary = [r.getMessage() for r in caplog.records if r.name == "asgiweb.runner"]
+    assert len(summary) == 1
+    assert "3 answered 503" in summary[0]
+
+
+async def test_shutdown_timeout_closes_a_started_response(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    started = asyncio.Event()
+
+    async def streaming(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse()
+        await response.prepare(request)
+        await response.write(b"first part")
+        started.set()
+        await asyncio.sleep(30)
+        await response.write(b"never sent")
+        return response
+
+    app = web.Application()
+    app.router.add_get("/", streaming)
+    runner = web.AppRunner(app, shutdown_timeout=0.2)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    port = runner.addresses[0][1]
+    caplog.set_level(logging.INFO)
+    received = b""
+    client = httpx.AsyncClient(timeout=5)
+    async with client, client.stream("GET", f"http://127.0.0.1:{port}/") as response:
+        assert response.status_code == 200
+        await started.wait()
+        cleanup = asyncio.create_task(runner.cleanup())
+        # The connection closes without the chunked terminator: the client
+        # can tell the body is incomplete (never a clean, truncated 200).
+        with pytest.raises(httpx.RemoteProtocolError):
+            async for chunk in response.aiter_raw():
+                received += chunk
+        await asyncio.wait_for(cleanup, 10)
+    assert b"first part" in received and b"never sent" not in received
+    assert [r for r in caplog.records if r.exc_info] == []
+    summary = [r.getMessage() for r in caplog.records if r.name == "asgiweb.runner"]
+    assert len(summary) == 1
+    assert "1 closed after their response had started" in summary[0]
 
 
 def test_site_before_setup_is_refused() -> None:
@@ -270,3 +323,114 @@ async def test_tls_site() -> None:
         assert r.text == "https True"
     finally:
         await runner.cleanup()
+
+
+async def test_server_runner_serves_any_asgi_app() -> None:
+    async def raw_app(scope: dict[str, object], receive: object, send: object) -> None:
+        assert scope["type"] == "http"
+        await send({"type": "http.response.start", "status": 200, "headers": []})  # type: ignore[operator]
+        await send({"type": "http.response.body", "body": b"low level"})  # type: ignore[operator]
+
+    runner = web.ServerRunner(raw_app)
+    assert runner.server is None
+    await runner.setup()
+    assert runner.server is raw_app
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    assert site.port == 0  # the port asked for, until the site starts
+    await site.start()
+    try:
+        assert site.port == runner.addresses[0][1] != 0
+        assert site.name == f"http://127.0.0.1:{site.port}"
+        async with httpx.AsyncClient() as client:
+            assert (await client.get(f"http://127.0.0.1:{site.port}/")).text == "low level"
+    finally:
+        await runner.cleanup()
+    with pytest.raises(TypeError, match="must be an ASGI app"):
+        web.ServerRunner(42)  # type: ignore[arg-type]
+
+
+async def test_site_stop_drains_and_unregisters() -> None:
+    async def one_site(request: web.Request) -> web.Response:
+        return web.Response(text="one site")
+
+    app = web.Application()
+    app.router.add_get("/", one_site)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    first, second = web.TCPSite(runner, "127.0.0.1", 0), web.TCPSite(runner, "127.0.0.1", 0)
+    await first.start()
+    await second.start()
+    with pytest.raises(RuntimeError, match="already registered"):
+        await first.start()
+    await first.stop()
+    assert runner.sites == {second}
+    async with httpx.AsyncClient() as client:
+        assert (await client.get(f"http://127.0.0.1:{second.port}/")).text == "one site"
+        with pytest.raises(httpx.ConnectError):
+            await client.get(f"http://127.0.0.1:{first.port}/")
+    await runner.cleanup()
+
+
+def test_base_runner_is_abstract_and_names_exist() -> None:
+    with pytest.raises(TypeError):
+        web.BaseRunner()  # type: ignore[abstract]
+    assert issubclass(web.AppRunner, web.BaseRunner)
+    assert issubclass(web.ServerRunner, web.BaseRunner)
+    with pytest.raises(RuntimeError, match="uvicorn, which cannot listen on a named pipe"):
+        web.NamedPipeSite(web.AppRunner(web.Application()), r"\\.\pipe\app")
+    with pytest.raises(RuntimeError, match=r"Pass its options \(.*\) to AppRunner or run_app"):
+        web.RequestHandler()
+    runner_names = {
+        "AppRunner", "BaseRunner", "BaseSite", "GracefulExit", "NamedPipeSite",
+        "RequestHandler", "ServerRunner", "SockSite", "TCPSite", "UnixSite", "run_app",
+    }
+    assert runner_names <= set(aiohttp.web.__all__)
+    assert runner_names <= set(web.__all__)
+
+
+def test_run_app_accepts_aiohttp_arguments() -> None:
+    import inspect
+
+    theirs = inspect.signature(aiohttp.web.run_app).parameters
+    ours = inspect.signature(web.run_app).parameters
+    assert [name for name in ours if name != "workers"] == list(theirs)
+    for name, parameter in theirs.items():
+        if name not in ("access_log", "access_log_class", "access_log_format"):
+            assert ours[name].default == parameter.default, name
+        assert ours[name].kind == parameter.kind, name
+
+
+def test_site_shutdown_timeout_is_deprecated_as_in_aiohttp() -> None:
+    async def main() -> float:
+        runner = web.AppRunner(web.Application())
+        await runner.setup()
+        with pytest.warns(DeprecationWarning, match="shutdown_timeout should be set on BaseRunner"):
+            web.TCPSite(runner, "127.0.0.1", 0, shutdown_timeout=3)
+        await runner.cleanup()
+        return runner.shutdown_timeout
+
+    assert asyncio.run(main()) == 3
+
+
+def test_importing_web_does_not_import_uvicorn() -> None:
+    code = "import sys; from asgiweb import web; print(sorted(m for m in sys.modules if m.split('.')[0] in ('uvicorn', 'h11', 'httptools')))"  # noqa: E501
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+async def test_shutdown_handlers_see_the_runner_shutdown_timeout() -> None:
+    from asgiweb.runner import current_shutdown_timeout
+
+    seen: list[float | None] = []
+
+    async def record(app: web.Application) -> None:
+        seen.append(current_shutdown_timeout())
+
+    app = web.Application()
+    app.on_shutdown.append(record)
+    app.on_cleanup.append(record)
+    runner = web.AppRunner(app, shutdown_timeout=7.5)
+    await runner.setup()
+    await runner.cleanup()
+    assert seen == [7.5, 7.5]
+    assert current_shutdown_timeout() is None

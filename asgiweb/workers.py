@@ -1,0 +1,279 @@
+"""Many worker processes behind one listening socket: ``web.run_app(..., workers=N)``.
+
+The parent binds the sockets once, starts ``N`` processes that each import
+the app and serve it with :func:`asgiweb.web.run_app` on those sockets (each
+with its own lifespan), and supervises them: a worker that dies while
+serving is replaced; one that fails before it starts serving stops the whole
+server (the app is broken and would fail the same way again). SIGINT or
+SIGTERM to the parent is passed on to every worker as SIGTERM, so each runs
+asgiweb's graceful shutdown (``on_shutdown`` while connections are still
+open, then the drain), and the parent returns when all have exited.
+
+Why not uvicorn's ``--workers`` supervisor: its worker processes run
+uvicorn's own server, which closes every connection (WebSockets get 1012)
+before the app's shutdown signal runs. Every asgiweb worker must run
+asgiweb's runner to keep aiohttp's order, and uvicorn's supervisor has no
+way to start a different server in its workers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import multiprocessing
+import os
+import signal
+import socket
+import ssl
+import sys
+import time
+from collections.abc import Callable, Iterable
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+from .app import Application
+
+__all__ = ("WorkerTarget", "load_target", "run_workers")
+
+WorkerTarget = str | Callable[..., Any]
+"""What a worker serves: ``"package.module:app"`` or a module-level factory function."""
+
+STARTUP_FAILED = 3
+"""The exit code of a worker whose app could not start."""
+
+_spawn = multiprocessing.get_context("spawn")
+multiprocessing.allow_connection_pickling()
+
+
+def check_target(target: object, workers: int) -> None:
+    """Raise ``TypeError`` when ``target`` cannot be started in other processes."""
+    if isinstance(target, str):
+        module, _, attr = target.partition(":")
+        if not module or not attr:
+            raise TypeError(
+                f"run_app(workers={workers}) needs 'package.module:attribute', got {target!r}"
+            )
+        return
+    if isinstance(target, Application) or not callable(target):
+        raise TypeError(
+            f"run_app(workers={workers}) cannot send {target!r} to other processes: pass an "
+            "import string such as 'myapp.main:app', or a module-level factory function "
+            "(each worker imports it and builds its own app)"
+        )
+    qualname = getattr(target, "__qualname__", "")
+    if "<locals>" in qualname or "<lambda>" in qualname or not getattr(target, "__module__", None):
+        raise TypeError(
+            f"run_app(workers={workers}) needs a factory defined at module level, got {target!r}"
+        )
+
+
+def load_target(target: WorkerTarget, argv: list[str] | None = None) -> Any:
+    """The app (or awaitable of one) that ``target`` names, in this process.
+
+    An import string naming an :class:`Application` gives that app; one naming
+    a function, or a function itself, is called (with ``argv`` when given)
+    and may return an app or a coroutine that returns one.
+    """
+    if isinstance(target, str):
+        module_name, _, attr = target.partition(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as exc:
+            raise ImportError(
+                f"cannot import module {module_name!r} for {target!r}: {exc}"
+            ) from exc
+        obj: Any = module
+        for part in attr.split("."):
+            try:
+                obj = getattr(obj, part)
+            except AttributeError:
+                raise AttributeError(
+                    f"module {module_name!r} has no attribute {attr!r} (looked for {target!r})"
+                ) from None
+    else:
+        obj = target
+    if isinstance(obj, Application) or not callable(obj):
+        return obj
+    return obj(argv) if argv is not None else obj()
+
+
+def bind_sockets(
+    host: str | Iterable[str] | None,
+    port: int | None,
+    path: str | Iterable[str] | None,
+    backlog: int,
+) -> list[socket.socket]:
+    """Listening sockets for the hosts and Unix paths, shared by every worker."""
+    sockets: list[socket.socket] = []
+    hosts = [] if host is None else [host] if isinstance(host, str) else list(host)
+    paths = [] if path is None else [path] if isinstance(path, (str, os.PathLike)) else list(path)
+    if not hosts and (not paths or port is not None):
+        hosts = ["0.0.0.0"]
+    try:
+        for name in hosts:
+            for family, kind, proto, _, address in socket.getaddrinfo(
+                name, 8080 if port is None else port, type=socket.SOCK_STREAM,
+                proto=socket.IPPROTO_TCP, flags=socket.AI_PASSIVE,
+            )[:1]:
+                sock = socket.socket(family, kind, proto)
+                sockets.append(sock)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                try:
+                    sock.bind(address)
+                except OSError as exc:
+                    raise OSError(
+                        exc.errno, f"Cannot listen on {name}:{port}: {exc.strerror}"
+                    ) from None
+                sock.listen(backlog)
+        for unix_path in paths:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sockets.append(sock)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(unix_path)
+            sock.bind(os.fspath(unix_path))
+            sock.listen(backlog)
+    except BaseException:
+        for sock in sockets:
+            sock.close()
+        raise
+    return sockets
+
+
+def _worker_main(
+    target: WorkerTarget,
+    sockets: list[socket.socket],
+    options: dict[str, Any],
+    ready: Connection,
+) -> None:
+    """A worker process: build the app, serve it on the inherited sockets until SIGTERM."""
+    from .runner import run_app
+
+    os.setpgrp()  # a terminal's Ctrl-C reaches the parent only, which passes it on once
+    try:
+        app = load_target(target)
+    except Exception as exc:
+        print(f"asgiweb worker {os.getpid()}: cannot load {target!r}: {exc}", file=sys.stderr)
+        sys.exit(STARTUP_FAILED)
+
+    def started(*args: Any, **kwargs: Any) -> None:
+        ready.send(True)
+
+    run_app(app, sock=sockets, print=started, **options)
+
+
+class _Worker:
+    """One worker process and the pipe on which it says it is serving."""
+
+    def __init__(
+        self, target: WorkerTarget, sockets: list[socket.socket], options: dict[str, Any]
+    ) -> None:
+        receiver, sender = _spawn.Pipe(duplex=False)
+        self.ready = receiver
+        self.started = False
+        self.process: BaseProcess = _spawn.Process(
+            target=_worker_main, args=(target, sockets, options, sender), daemon=False
+        )
+        self.process.start()
+        sender.close()
+
+    def poll_started(self) -> bool:
+        """True once the worker has reported that it serves."""
+        if not self.started:
+            with contextlib.suppress(EOFError, OSError):
+                if self.ready.poll(0):
+                    self.started = bool(self.ready.recv())
+        return self.started
+
+
+def run_workers(
+    target: object,
+    workers: int,
+    *,
+    host: str | Iterable[str] | None = None,
+    port: int | None = None,
+    path: str | Iterable[str] | None = None,
+    sock: socket.socket | Iterable[socket.socket] | None = None,
+    backlog: int = 128,
+    shutdown_timeout: float = 60.0,
+    print: Callable[..., None] | None = print,
+    options: dict[str, Any] | None = None,
+) -> None:
+    """Serve ``target`` from ``workers`` processes until SIGINT or SIGTERM.
+
+    >>> run_workers("myapp.main:create_app", 4, host="0.0.0.0", port=8080)
+
+    ``options`` are :func:`~asgiweb.web.run_app` keyword arguments for each
+    worker (they must be picklable: an ``ssl.SSLContext`` is not, so pass
+    ``ssl_certfile=`` and ``ssl_keyfile=`` instead).
+    """
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers!r}")
+    check_target(target, workers)
+    assert isinstance(target, str) or callable(target)
+    options = dict(options or {})
+    if isinstance(options.get("ssl_context"), ssl.SSLContext):
+        raise TypeError(
+            "an ssl.SSLContext cannot be sent to worker processes: pass "
+            "ssl_certfile='cert.pem', ssl_keyfile='key.pem' instead"
+        )
+    options["shutdown_timeout"] = shutdown_timeout
+    if sock is not None:
+        sockets = [sock] if isinstance(sock, socket.socket) else list(sock)
+    else:
+        sockets = bind_sockets(host, port, path, backlog)
+    stop: list[int] = []
+    previous = {
+        sig: signal.signal(sig, lambda signum, frame: stop.append(signum))
+        for sig in (signal.SIGINT, signal.SIGTERM)
+    }
+    pool: list[_Worker] = []
+    try:
+        pool = [_Worker(target, sockets, options) for _ in range(workers)]
+        announced = False
+        while not stop:
+            time.sleep(0.1)
+            for index, worker in enumerate(pool):
+                worker.poll_started()
+                if worker.process.is_alive():
+                    continue
+                if not worker.started:
+                    raise SystemExit(
+                        f"asgiweb: worker {worker.process.pid} exited with "
+                        f"{worker.process.exitcode} before it could serve; stopping"
+                    )
+                if print is not None:
+                    print(f"asgiweb: worker {worker.process.pid} died "
+                          f"(exit {worker.process.exitcode}); starting a new one")
+                pool[index] = _Worker(target, sockets, options)
+            if not announced and all(worker.started for worker in pool):
+                announced = True
+                if print is not None:
+                    names = [_socket_name(bound, options) for bound in sockets]
+                    print(f"======== Running on {', '.join(names)} with {workers} workers "
+                          "========\n(Press CTRL+C to quit)")
+    finally:
+        for worker in pool:
+            if worker.process.is_alive() and worker.process.pid is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(worker.process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + shutdown_timeout + 10
+        for worker in pool:
+            worker.process.join(max(0.0, deadline - time.monotonic()))
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join()
+        if sock is None:
+            for bound in sockets:
+                bound.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _socket_name(sock: socket.socket, options: dict[str, Any]) -> str:
+    address = sock.getsockname()
+    if sock.family == socket.AF_UNIX:
+        return f"http://unix:{address}:"
+    scheme = "https" if options.get("ssl_certfile") else "http"
+    host = address[0]
+    return f"{scheme}://[{host}]:{address[1]}" if ":" in host else f"{scheme}://{host}:{address[1]}"
