@@ -1,35 +1,68 @@
-"""Background jobs that are never lost: the seed's aiojobs section, built in.
+"""Background jobs for handlers: aiojobs' aiohttp integration, on aiojobs' own scheduler.
 
-A :class:`Scheduler` runs coroutines as tasks with a concurrency limit and a
-pending queue, reports their exceptions, and on close waits for them (up to
-``close_timeout``) before cancelling what is left. Wired to an application
-with :func:`setup`, the scheduler is closed at cleanup, so jobs neither leak
-nor die silently at shutdown.
+A port writes ``from asgiweb import jobs as aiojobs_aiohttp`` (or changes
+``from aiojobs.aiohttp import setup, spawn, atomic`` to ``from asgiweb.jobs
+import ...``) and keeps aiojobs 1.4's semantics: :func:`setup` with
+``limit``, ``pending_limit``, ``close_timeout``, ``wait_timeout`` and
+``exception_handler``; :func:`spawn`, :func:`atomic`, :func:`shield`,
+:func:`get_scheduler`, :func:`get_scheduler_from_app`,
+:func:`get_scheduler_from_request`.
+
+Why aiojobs is a dependency rather than code of ours: its ``Scheduler`` is
+framework-free (``aiojobs._scheduler`` and ``aiojobs._job`` import nothing
+from aiohttp; only ``aiojobs.aiohttp`` does, and this module replaces that
+one), it has no dependencies of its own on Python 3.11+, it is small and
+maintained by aio-libs, and using it makes "the same semantics as aiojobs"
+true by construction instead of by imitation. :class:`Scheduler` here is
+aiojobs' class with one addition (a log line at close, below), so
+``isinstance(scheduler, aiojobs.Scheduler)`` holds.
+
+What this module adds for ASGI, where aiohttp's buffering does not exist:
+
+- **The body is read before a job waits.** aiohttp keeps a received body in
+  its protocol buffer whatever the client does; under ASGI, a body nobody has
+  read when the client disconnects is gone (uvicorn answers ``receive()`` with
+  ``http.disconnect``). So :func:`atomic` and :func:`spawn` read what is left
+  of the body into the request's stream (up to ``client_max_size``; a larger
+  body stays with the server, to be streamed or refused with 413 as usual)
+  before the job is queued. A job then reads the full body however long it
+  waited for a slot.
+- **Nothing is lost silently.** A job that cannot have its body (the client
+  left mid-body) is logged at WARNING with its route; an ``@atomic`` handler
+  that fails after its client left, when nobody waits for it any more, goes to
+  the scheduler's exception handler; and closing the scheduler logs once how
+  many jobs it cancels.
 
 >>> from asgiweb import jobs
 >>> jobs.setup(app)
 >>> async def handler(request):
-...     await jobs.spawn(request, send_welcome_email(request))
+...     await jobs.spawn(request, send_welcome_email(request.app, "a@example.com"))
 ...     return web.Response(text="queued")
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from functools import wraps
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
+import aiojobs
+from aiojobs import Job
+
+from .exceptions import HTTPException
 from .keys import AppKey
 from .routing import AbstractView
+from .streams import ClientDisconnectedError
 
 if TYPE_CHECKING:
     from .app import Application
     from .request import Request
-    from .response import StreamResponse
 
 __all__ = (
+    "AIOJOBS_SCHEDULER",
     "Job",
     "Scheduler",
     "atomic",
@@ -44,320 +77,279 @@ __all__ = (
 jobs_logger = logging.getLogger("asgiweb.jobs")
 
 _T = TypeVar("_T")
-ExceptionHandler = Callable[["Scheduler", dict[str, Any]], None]
+_FutureLike = asyncio.Future[_T] | Awaitable[_T]
+#: ``handler(scheduler, context)``: what a scheduler calls with a failure nobody awaits.
+ExceptionHandler = Callable[[aiojobs.Scheduler, dict[str, Any]], None]
 
 
-class Job(Generic[_T]):
-    """One spawned coroutine: ``active`` while it runs, ``pending`` while it waits its turn."""
+class Scheduler(aiojobs.Scheduler):
+    """aiojobs' ``Scheduler``; closing it logs once how many jobs it cancels.
 
-    def __init__(
-        self, coro: Coroutine[Any, Any, _T], scheduler: Scheduler, name: str | None
-    ) -> None:
-        self._coro: Coroutine[Any, Any, _T] | None = coro
-        self._scheduler = scheduler
-        self._name = name
-        self._task: asyncio.Task[_T] | None = None
-        self._started = asyncio.get_running_loop().create_future()
-        self._closed = False
-        self._waiters = 0
+    At most *limit* jobs run at once (``None``: no limit) and up to
+    *pending_limit* more wait for a slot; ``wait_and_close()`` (what the app's
+    cleanup calls) waits up to *wait_timeout* seconds for every job, then
+    ``close()`` cancels what is left, giving each job *close_timeout* seconds
+    to end. Failures nobody awaits go to *exception_handler* (by default the
+    event loop's, which logs them with their traceback).
 
-    @property
-    def active(self) -> bool:
-        return self._task is not None and not self._task.done()
-
-    @property
-    def pending(self) -> bool:
-        return self._task is None and not self._closed
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    def get_name(self) -> str | None:
-        return self._task.get_name() if self._task is not None else self._name
-
-    def __repr__(self) -> str:
-        state = "closed" if self._closed else "pending" if self.pending else "active"
-        return f"<Job {state} {self.get_name() or ''}>".replace(" >", ">")
-
-    def _start(self) -> None:
-        assert self._coro is not None and self._task is None
-        self._task = asyncio.get_running_loop().create_task(self._coro, name=self._name)
-        self._coro = None
-        self._task.add_done_callback(self._done)
-        if not self._started.done():
-            self._started.set_result(None)
-
-    def _done(self, task: asyncio.Task[_T]) -> None:
-        self._closed = True
-        self._scheduler._job_done(self)
-        if task.cancelled():
-            return
-        exc = task.exception()  # retrieved here, so asyncio never warns about it
-        if exc is not None and self._waiters == 0:
-            self._scheduler.call_exception_handler(
-                {"message": "Job processing failed", "job": self, "exception": exc}
-            )
-
-    async def wait(self, *, timeout: float | None = None) -> _T:
-        """Wait for the result. Cancelling the waiter does not cancel the job.
-
-        On *timeout* the job is closed and ``asyncio.TimeoutError`` raised.
-        """
-        self._waiters += 1
-        try:
-            return await asyncio.shield(self._result(timeout))
-        except asyncio.TimeoutError:
-            await self._close(self._scheduler.close_timeout)
-            raise
-        finally:
-            self._waiters -= 1
-
-    async def _result(self, timeout: float | None) -> _T:
-        async with asyncio.timeout(timeout):
-            await self._started
-            assert self._task is not None
-            return await asyncio.shield(self._task)
-
-    async def close(self, *, timeout: float | None = None) -> None:
-        """Cancel the job and wait for it to end (up to *timeout*, default ``close_timeout``)."""
-        await self._close(self._scheduler.close_timeout if timeout is None else timeout)
-
-    async def _close(self, timeout: float) -> None:
-        self._closed = True
-        if self._task is None:
-            # never started: close the coroutine so Python does not warn it was never awaited
-            if self._coro is not None:
-                self._coro.close()
-                self._coro = None
-            self._scheduler._job_done(self)
-            if not self._started.done():
-                self._started.cancel()
-            return
-        if self._task.done():
-            return
-        self._task.cancel()
-        try:
-            async with asyncio.timeout(timeout):
-                await asyncio.shield(self._task)
-        except asyncio.CancelledError:
-            if not self._task.done():
-                raise
-        except asyncio.TimeoutError as exc:
-            self._scheduler.call_exception_handler(
-                {"message": "Job closing timed out", "job": self, "exception": exc}
-            )
-        except Exception:
-            pass  # reported by _done()
-
-
-class Scheduler:
-    """Runs jobs: at most *limit* at once, up to *pending_limit* more waiting their turn.
-
-    ``spawn()`` waits while the pending queue is full. Exceptions of jobs that
-    nobody waits for go to *exception_handler* (by default: logged once, with
-    the traceback, on ``asgiweb.jobs``).
+    >>> scheduler = jobs.Scheduler(limit=10)
+    >>> job = await scheduler.spawn(send_report())
+    >>> await scheduler.wait_and_close()
     """
 
     def __init__(
         self,
         *,
-        close_timeout: float = 0.1,
+        close_timeout: float | None = 0.1,
+        wait_timeout: float | None = 60,
         limit: int | None = 100,
         pending_limit: int = 10000,
         exception_handler: ExceptionHandler | None = None,
     ) -> None:
-        if limit is not None and limit <= 0:
-            raise ValueError(f"limit must be a positive number or None, got {limit!r}")
-        self._close_timeout = close_timeout
-        self._limit = limit
-        self._pending_limit = pending_limit
-        self._exception_handler = exception_handler
-        self._jobs: set[Job[Any]] = set()
-        self._pending: asyncio.Queue[Job[Any]] = asyncio.Queue(maxsize=pending_limit)
-        self._closing = False  # close() is giving running jobs their grace period
-        self._closed = False
-
-    def __repr__(self) -> str:
-        state = "closed " if self._closed else ""
-        return f"<Scheduler {state}jobs={len(self)}>"
-
-    @property
-    def limit(self) -> int | None:
-        return self._limit
-
-    @property
-    def pending_limit(self) -> int:
-        return self._pending_limit
-
-    @property
-    def close_timeout(self) -> float:
-        return self._close_timeout
-
-    @property
-    def active_count(self) -> int:
-        return len(self._jobs) - self._pending.qsize()
-
-    @property
-    def pending_count(self) -> int:
-        return self._pending.qsize()
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    def __iter__(self) -> Iterator[Job[Any]]:
-        return iter(list(self._jobs))
-
-    def __len__(self) -> int:
-        return len(self._jobs)
-
-    def __contains__(self, job: object) -> bool:
-        return job in self._jobs
-
-    async def spawn(self, coro: Coroutine[Any, Any, _T], name: str | None = None) -> Job[_T]:
-        """Schedule *coro*; it starts now, or when a running job ends if *limit* is reached."""
-        if self._closed:
-            coro.close()
-            raise RuntimeError("Scheduling a new job after closing")
-        job = Job(coro, self, name)
-        if self._limit is None or self.active_count < self._limit:
-            job._start()
-        else:
-            try:
-                await self._pending.put(job)
-            except BaseException:
-                coro.close()
-                raise
-        self._jobs.add(job)
-        return job
-
-    async def shield(self, coro: Coroutine[Any, Any, _T]) -> _T:
-        """Run *coro* as a job and wait for it; if the caller is cancelled, the job goes on."""
-        job = await self.spawn(coro)
-        return await job.wait()
-
-    def _job_done(self, job: Job[Any]) -> None:
-        self._jobs.discard(job)
-        if self._limit is None:
-            return
-        while self.active_count < self._limit and not self._pending.empty():
-            following = self._pending.get_nowait()
-            if not following.closed:
-                following._start()
-
-    def call_exception_handler(self, context: dict[str, Any]) -> None:
-        """Report a job's exception (``context`` has ``message``, ``job``, ``exception``)."""
-        if self._exception_handler is not None:
-            self._exception_handler(self, context)
-            return
-        jobs_logger.error(
-            "%s: %r", context["message"], context.get("job"), exc_info=context.get("exception")
+        super().__init__(
+            close_timeout=close_timeout,
+            wait_timeout=wait_timeout,
+            limit=limit,
+            pending_limit=pending_limit,
+            exception_handler=exception_handler,
         )
+        self._shielded: set[asyncio.Future[Any]] = set()
+
+    async def spawn(self, coro: Coroutine[object, object, _T], name: str | None = None) -> Job[_T]:
+        """Start *coro* as a job now, or queue it while *limit* jobs run.
+
+        Waits while *pending_limit* jobs are already queued. After ``close()``
+        it raises ``RuntimeError`` (and closes *coro*, so Python does not warn
+        that it was never awaited).
+        """
+        if self.closed:
+            coro.close()
+        return await super().spawn(coro, name)
+
+    def shield(self, arg: _FutureLike[_T]) -> asyncio.Future[_T]:
+        """Protect *arg* from the caller's cancellation; the scheduler still closes it."""
+        inner = asyncio.ensure_future(arg)
+        if not inner.done():
+            self._shielded.add(inner)
+            inner.add_done_callback(self._shielded.discard)
+        return super().shield(inner)
 
     async def close(self) -> None:
-        """Let running jobs finish for up to ``close_timeout``, then cancel the rest.
-
-        Jobs still pending never start (their coroutines are closed). During the
-        grace period a running job may still spawn follow-up jobs (they share the
-        same deadline); after it, ``spawn()`` raises.
-        """
-        if self._closed or self._closing:
-            return
-        self._closing = True
-        while not self._pending.empty():
-            await self._pending.get_nowait()._close(0)
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._close_timeout
-        while (remaining := deadline - loop.time()) > 0:
-            running = [
-                job._task for job in self._jobs if job._task is not None and not job._task.done()
-            ]
-            if not running:
-                break
-            await asyncio.wait(running, timeout=remaining)
-        self._closed = True
-        await asyncio.gather(*(job._close(self._close_timeout) for job in list(self._jobs)))
-        self._jobs.clear()
-
-    async def wait_and_close(self, timeout: float = 60.0) -> None:
-        """Wait up to *timeout* for every job (pending ones included), then :meth:`close`."""
-
-        async def drain() -> None:
-            while self._jobs:
-                tasks = [j._task for j in self._jobs if j._task is not None]
-                waiting = [j._started for j in self._jobs if j._task is None]
-                await asyncio.wait([*tasks, *waiting], return_when=asyncio.ALL_COMPLETED)
-
-        try:
-            async with asyncio.timeout(timeout):
-                await drain()
-        except asyncio.TimeoutError:
-            pass
-        await self.close()
+        """Cancel every job still running or pending (logged once, with the count)."""
+        if not self.closed:
+            running, pending, shielded = self.active_count, self.pending_count, len(self._shielded)
+            if running or pending or shielded:
+                jobs_logger.warning(
+                    "Closing the job scheduler cancels %d unfinished jobs "
+                    "(%d running, %d never started, %d shielded calls)",
+                    running + pending + shielded,
+                    running,
+                    pending,
+                    shielded,
+                )
+        await super().close()
 
 
-SCHEDULER_KEY: AppKey[Scheduler] = AppKey("asgiweb.jobs.scheduler", Scheduler)
+AIOJOBS_SCHEDULER: AppKey[Scheduler] = AppKey("AIOJOBS_SCHEDULER", Scheduler)
+
+_SCHEDULER_OPTIONS = inspect.signature(Scheduler)
 
 
-def setup(app: Application, **scheduler_options: Any) -> None:
-    """Give *app* a :class:`Scheduler` (options as in its constructor), closed at cleanup."""
-    app[SCHEDULER_KEY] = Scheduler(**scheduler_options)
+def setup(app: Application, **kwargs: Any) -> None:
+    """Give *app* a :class:`Scheduler` while it runs (options as the scheduler's).
 
-    async def close_scheduler(app: Application) -> AsyncIterator[None]:
+    As in aiojobs, the scheduler is created at startup and, at cleanup, waits
+    up to ``wait_timeout`` seconds (60 by default, the runner's default
+    ``shutdown_timeout``) for running and pending jobs, then cancels the rest.
+
+    >>> jobs.setup(app, limit=100, wait_timeout=30)
+    """
+    try:
+        _SCHEDULER_OPTIONS.bind(**kwargs)
+    except TypeError as exc:
+        raise TypeError(f"jobs.setup(): {exc}; the options are {_SCHEDULER_OPTIONS}") from None
+
+    async def cleanup_context(app: Application) -> AsyncIterator[None]:
+        app[AIOJOBS_SCHEDULER] = scheduler = Scheduler(**kwargs)
         yield
-        await app[SCHEDULER_KEY].close()
+        await scheduler.wait_and_close()
 
-    app.cleanup_ctx.append(close_scheduler)
+    app.cleanup_ctx.append(cleanup_context)
 
 
-def get_scheduler_from_app(app: Application) -> Scheduler:
-    scheduler = app.get(SCHEDULER_KEY)
-    if scheduler is None:
-        raise RuntimeError("Call asgiweb.jobs.setup(app) on application initialization")
+def get_scheduler_from_app(app: Application) -> Scheduler | None:
+    """The scheduler of *app*, or ``None`` before startup or without :func:`setup`."""
+    return app.get(AIOJOBS_SCHEDULER)
+
+
+def get_scheduler_from_request(request: Request) -> Scheduler | None:
+    """The scheduler of the request's app or of an app it is nested in, or ``None``."""
+    scheduler: Scheduler | None = request.config_dict.get(AIOJOBS_SCHEDULER)
     return scheduler
 
 
-def get_scheduler_from_request(request: Request) -> Scheduler:
-    """The scheduler of the request's app, or of an app it is nested in."""
-    scheduler = request.config_dict.get(SCHEDULER_KEY)
+def get_scheduler(request: Request) -> Scheduler:
+    """The request's scheduler; ``RuntimeError`` if :func:`setup` was not called."""
+    scheduler = get_scheduler_from_request(request)
     if scheduler is None:
-        raise RuntimeError("Call asgiweb.jobs.setup(app) on application initialization")
-    return scheduler  # type: ignore[no-any-return]
+        raise RuntimeError(
+            "Call asgiweb.jobs.setup() on application initialization "
+            "(and serve the app with its lifespan, which starts the scheduler)"
+        )
+    return scheduler
 
 
-get_scheduler = get_scheduler_from_request
+def _describe(request: Request) -> str:
+    """``POST /items/{id}``: the route a request went to, for log lines."""
+    resource = request.match_info.route.resource
+    if resource is None:
+        return f"{request.method} {request.path}"
+    return f"{request.method} {resource.canonical}"
 
 
-async def spawn(
-    request: Request, coro: Coroutine[Any, Any, _T], name: str | None = None
-) -> Job[_T]:
-    """Run *coro* as a job of the request's scheduler; it outlives the request."""
-    return await get_scheduler_from_request(request).spawn(coro, name)
+async def _read_body_first(request: Request) -> bool:
+    """Read what is left of the body into the request's stream, up to ``client_max_size``.
+
+    After this a job can read the whole body even once the client has gone.
+    False when the client left before its body was complete (what arrived is
+    kept, and reading past it raises :class:`ClientDisconnectedError`).
+    """
+    if not request.body_exists:
+        return True
+    content = request.content
+    if content.is_eof():
+        return not content.disconnected
+    max_size = request.client_max_size
+    length = request.content_length
+    if max_size and length is not None and length > max_size:
+        return True  # read() refuses it with 413 without reading it
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        while not max_size or size <= max_size:
+            chunk = await content.readany()
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except ClientDisconnectedError:
+        return False
+    finally:
+        if chunks:
+            content.unread_data(b"".join(chunks))
+    return True
 
 
-async def shield(request: Request, coro: Coroutine[Any, Any, _T]) -> _T:
-    """Run *coro* as a job and wait for it; a client that leaves does not cancel it."""
-    return await get_scheduler_from_request(request).shield(coro)
+async def spawn(request: Request, coro: Coroutine[object, object, _T]) -> Job[_T]:
+    """Run *coro* as a job of the request's scheduler; it outlives the request.
+
+    The request body is read first (see the module docstring), so the job can
+    still read it after the response has been sent.
+
+    >>> job = await jobs.spawn(request, save(request))
+    """
+    scheduler = get_scheduler(request)
+    if not await _read_body_first(request):
+        jobs_logger.warning(
+            "%s: the client disconnected before sending its whole request body "
+            "(%d bytes arrived); a job spawned for it cannot read the rest",
+            _describe(request),
+            request.content.total_bytes,
+        )
+    return await scheduler.spawn(coro)
 
 
-HandlerT = TypeVar("HandlerT", bound=Callable[..., Awaitable["StreamResponse"]])
+def shield(request: Request, arg: _FutureLike[_T]) -> asyncio.Future[_T]:
+    """``asyncio.shield`` whose work the scheduler waits for and closes at cleanup.
+
+    >>> await jobs.shield(request, write_to_db(data))
+    """
+    return get_scheduler(request).shield(arg)
 
 
-def atomic(handler: HandlerT) -> HandlerT:
-    """Run the whole handler as a job, so a dropped client cannot cancel it midway.
+async def _run_atomic(
+    handler: Coroutine[object, object, _T],
+    request: Request,
+    outcome: asyncio.Future[_T],
+    name: str,
+) -> None:
+    """Run an ``@atomic`` handler; hand its outcome to the waiting request, if it still waits.
+
+    The outcome goes through *outcome* rather than ``job.wait()``, so a failure
+    after the waiter was cancelled is reported here (``job.wait()`` would leave
+    it unreported and its inner task's exception unretrieved).
+    """
+    try:
+        result = await handler
+    except asyncio.CancelledError:
+        outcome.cancel()
+        raise
+    except Exception as exc:
+        if isinstance(exc, ClientDisconnectedError):
+            jobs_logger.warning(
+                "%s: atomic handler %s could not read the request body: the client "
+                "disconnected after sending %d bytes of it",
+                _describe(request),
+                name,
+                request.content.total_bytes,
+            )
+        if not outcome.cancelled():
+            outcome.set_exception(exc)
+        elif isinstance(exc, HTTPException | ClientDisconnectedError):
+            jobs_logger.debug("%s: nobody waits for the answer %r", _describe(request), exc)
+        else:
+            scheduler = get_scheduler_from_request(request)
+            if scheduler is not None:
+                scheduler.call_exception_handler(
+                    {
+                        "message": f"Atomic handler {name} failed after its client "
+                        f"disconnected ({_describe(request)})",
+                        "exception": exc,
+                    }
+                )
+    else:
+        if not outcome.cancelled():
+            outcome.set_result(result)
+
+
+_Handler = TypeVar("_Handler", bound=Callable[..., Coroutine[Any, Any, Any]])
+
+
+def atomic(coro: _Handler) -> _Handler:
+    """Run the whole handler as a job, so a client that leaves cannot cancel it midway.
+
+    The request body is read before the job waits for a slot, so the handler
+    gets all of it however long it queued. Works on functions and on
+    class-based view methods.
 
     >>> @jobs.atomic
     ... async def handler(request):
     ...     await write_to_db(await request.json())
     ...     return web.Response(text="saved")
     """
+    name = getattr(coro, "__qualname__", repr(coro))
 
-    @wraps(handler)
-    async def wrapper(request: Any) -> StreamResponse:
-        real_request = request.request if isinstance(request, AbstractView) else request
-        coro: Any = handler(request)
-        job: Job[StreamResponse] = await spawn(real_request, coro)
-        return await job.wait()
+    @wraps(coro)
+    async def wrapper(request_or_view: Any) -> Any:
+        if isinstance(request_or_view, AbstractView):
+            request = request_or_view.request
+        else:
+            request = request_or_view
+        scheduler = get_scheduler(request)
+        await _read_body_first(request)  # a cut body is reported when the handler reads it
+        outcome: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        handler = coro(request_or_view)
+        try:
+            # Shielded: a client that leaves while spawn() waits for room in the
+            # pending queue must not lose the job.
+            await asyncio.shield(scheduler.spawn(_run_atomic(handler, request, outcome, name)))
+            return await outcome
+        except asyncio.CancelledError:
+            outcome.cancel()  # tells the job that nobody waits for its outcome
+            raise
+        except RuntimeError:
+            if not outcome.done():  # not spawned (the scheduler is closed)
+                handler.close()
+            raise
 
     return wrapper  # type: ignore[return-value]

@@ -404,6 +404,11 @@ class BaseRequest(MutableMapping[str, Any]):
         return self.version.major >= 2 and self.method not in ("GET", "HEAD", "OPTIONS")
 
     @property
+    def client_max_size(self) -> int:
+        """The largest body ``read()``, ``post()`` and friends accept (0: no limit)."""
+        return self._client_max_size
+
+    @property
     def can_read_body(self) -> bool:
         """Whether there is body left to read."""
         return not self.content.at_eof()

@@ -62,8 +62,8 @@ class StreamReader:
         return self._eof
 
     def at_eof(self) -> bool:
-        """True when the body is complete and the buffer is empty."""
-        return self._eof and not self._buffer
+        """True when the body is complete and the buffer is empty (never for a cut body)."""
+        return self._eof and not self._buffer and not self._disconnected
 
     def _set_eof(self) -> None:
         self._eof = True
@@ -128,7 +128,13 @@ class StreamReader:
             if chunk:
                 self._buffer += chunk
                 return True
+        self._raise_if_cut()
         return False
+
+    def _raise_if_cut(self) -> None:
+        """A body cut short by a disconnect never reads as complete: past it, reads raise."""
+        if self._disconnected:
+            raise ClientDisconnectedError("Connection lost")
 
     def _take(self, n: int) -> bytes:
         data = bytes(self._buffer[:n])
@@ -143,6 +149,7 @@ class StreamReader:
             chunk = await self._next_message()
             if chunk:
                 return chunk
+        self._raise_if_cut()
         return b""
 
     async def read(self, n: int = -1) -> bytes:
@@ -153,6 +160,7 @@ class StreamReader:
             parts = [self._take(len(self._buffer))]
             while not self._eof:
                 parts.append(await self._next_message())
+            self._raise_if_cut()
             return b"".join(parts)
         if not self._buffer:
             await self._fill()

@@ -45,6 +45,7 @@ class TestClient:
         self.app = app
         self._client_address = client
         self._lifespan = LifespanDriver(app) if lifespan else None
+        self._websockets: list[WebSocketTestSession] = []
         transport = httpx.ASGITransport(app=app, client=client)
         self.http = httpx.AsyncClient(transport=transport, base_url=base_url, **client_kwargs)
 
@@ -60,6 +61,10 @@ class TestClient:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        # WebSockets left open close first, as aiohttp's test client does, so
+        # shutdown handlers that close them find them gone, not waiting.
+        for ws in self._websockets:
+            await ws.close()
         await self.http.__aexit__(exc_type, exc, tb)
         if self._lifespan is not None:
             await self._lifespan.shutdown()
@@ -108,7 +113,9 @@ class TestClient:
             "extensions": {"websocket.http.response": {}} if denial_responses else {},
             "state": dict(self._lifespan.state) if self._lifespan else {},
         }
-        return await WebSocketTestSession(self.app, scope).connect()
+        session = await WebSocketTestSession(self.app, scope).connect()
+        self._websockets.append(session)
+        return session
 
     async def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         return await self.http.request(method, url, **kwargs)
@@ -159,10 +166,23 @@ class WebSocketTestSession:
         self.close_code: int | None = None
         self.close_reason: str | None = None
         self._closed = False
+        self._disconnect_sent = False
+
+    def _disconnect(self, code: int) -> None:
+        if not self._disconnect_sent:
+            self._disconnect_sent = True
+            self._to_app.put_nowait({"type": "websocket.disconnect", "code": code})
+
+    async def _from_app_put(self, message: Message) -> None:
+        await self._from_app.put(message)
+        if message["type"] == "websocket.close":
+            # a server completes the close handshake at once; the app need not
+            # wait for the test to read the close
+            self._disconnect(message.get("code", 1000))
 
     async def _run(self) -> None:
         try:
-            await self._app(self._scope, self._to_app.get, self._from_app.put)
+            await self._app(self._scope, self._to_app.get, self._from_app_put)
         finally:
             await self._from_app.put({"type": "app.returned"})
 
@@ -219,7 +239,7 @@ class WebSocketTestSession:
             self._closed = True
             self.close_code = message.get("code", 1000)
             self.close_reason = message.get("reason") or ""
-            await self._to_app.put({"type": "websocket.disconnect", "code": self.close_code})
+            self._disconnect(self.close_code)
             return WSMessage(WSMsgType.CLOSE, self.close_code, self.close_reason)
         self._closed = True
         if self.close_code is None:
@@ -250,7 +270,7 @@ class WebSocketTestSession:
         if not self._closed:
             self._closed = True
             self.close_code = code
-            await self._to_app.put({"type": "websocket.disconnect", "code": code})
+            self._disconnect(code)
         if self._task is not None:
             try:
                 await asyncio.wait_for(asyncio.shield(self._task), timeout)

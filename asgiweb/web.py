@@ -63,6 +63,7 @@ from .runner import (
     UnixSite,
     run_app,
 )
+from .server import Server
 from .signals import CleanupContext, CleanupError, Signal
 from .static import StaticResource
 from .streams import StreamReader
@@ -148,6 +149,7 @@ __all__ = (
     "Response",
     "RouteDef",
     "RouteTableDef",
+    "Server",
     "Signal",
     "StreamReader",
     "StreamResponse",

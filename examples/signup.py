@@ -2,8 +2,10 @@
 
 Handlers are cancelled when their client disconnects (``handler_cancellation``).
 ``POST /signup`` saves the account with ``@jobs.atomic`` (a dropped client
-cannot interrupt it) and sends the welcome e-mail as a background job; jobs
-still running at shutdown get ``close_timeout`` seconds to finish.
+cannot interrupt it, and the form is read before the job waits for a slot,
+so it is never lost) and sends the welcome e-mail as a background job; at
+shutdown, jobs still running or waiting get ``wait_timeout`` seconds to finish
+before they are cancelled (and the count of cancelled ones is logged).
 ``GET /report`` is an expensive read that is simply cancelled if nobody waits.
 """
 
@@ -41,7 +43,7 @@ async def report(request: web.Request) -> web.Response:
 
 def create_app() -> web.Application:
     app = web.Application(handler_cancellation=True)
-    jobs.setup(app, close_timeout=5.0)
+    jobs.setup(app, limit=100, wait_timeout=30)
     app[ACCOUNTS] = {}
     app[OUTBOX] = []
     app.router.add_post("/signup", signup)

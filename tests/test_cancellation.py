@@ -205,7 +205,7 @@ async def test_thousand_jobs_and_runner_shutdown_through_uvicorn(
         return web.Response(text="spawned")
 
     app = web.Application()
-    jobs.setup(app, limit=None, close_timeout=0.3)
+    jobs.setup(app, limit=None, wait_timeout=0.3, close_timeout=0.3)
     app.router.add_post("/", handler)
     runner = web.AppRunner(app)
     await runner.setup()
@@ -222,3 +222,59 @@ async def test_thousand_jobs_and_runner_shutdown_through_uvicorn(
     assert finished.count("completed") == 500 and finished.count("cancelled") == 500
     assert [str(w.message) for w in caught] == []
     assert [r.getMessage() for r in caplog.records if r.name == "asyncio"] == []
+
+
+async def test_a_body_cut_by_a_disconnect_never_reads_as_complete() -> None:
+    """Reading again after ``ClientDisconnectedError`` raises again; it never returns a part."""
+    from asgiweb.streams import ClientDisconnectedError
+
+    outcome: list[str] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        for attempt in ("read", "read again", "text", "content.read", "content.readany"):
+            try:
+                if attempt.startswith("read"):
+                    data = await request.read()
+                elif attempt == "text":
+                    data = (await request.text()).encode()
+                elif attempt == "content.read":
+                    data = await request.content.read()
+                else:
+                    data = await request.content.readany()
+                outcome.append(f"{attempt}: {data!r}")
+            except ClientDisconnectedError:
+                outcome.append(f"{attempt}: disconnected")
+        assert not request.content.at_eof()
+        return web.Response()
+
+    app = web.Application()
+    app.router.add_post("/", handler)
+    messages = [
+        {"type": "http.request", "body": b"part", "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+
+    async def receive() -> dict[str, object]:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, object]) -> None:
+        pass
+
+    scope = {
+        "type": "http",
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/",
+        "raw_path": b"/",
+        "query_string": b"",
+        "headers": [(b"host", b"x"), (b"content-length", b"100")],
+    }
+    await app(scope, receive, send)
+    assert outcome == [
+        "read: disconnected",
+        "read again: disconnected",
+        "text: disconnected",
+        "content.read: disconnected",
+        "content.readany: disconnected",
+    ]
