@@ -2,7 +2,9 @@
 
 No sockets and no server: a synthetic scope, a ``receive`` that returns the
 body and a ``send`` that drops the messages. This isolates the framework's
-own cost per request. Each framework's app is warmed up first; then, for each
+own cost per request, timed as the CPU time of the benchmark's thread
+(``time.thread_time``), so that time spent descheduled on a shared machine
+does not count. Each framework's app is warmed up first; then, for each
 of R rounds (15 by default), every case is timed for every framework in a
 shuffled order. A figure is the median of its R samples with the
 interquartile range; ratios are of medians.
@@ -145,7 +147,7 @@ async def check(app: Any, case: Case) -> None:
             raise RuntimeError(f"{case.name}: unexpected answer {status} {body[:60]!r}")
 
 
-SAMPLE_SECONDS = 0.25  # a sample stops early after this long (slow frameworks, busy machine)
+SAMPLE_SECONDS = 0.25  # a sample stops early after this much CPU time (slow frameworks)
 
 
 async def time_requests(app: Any, case: Case, count: int) -> float:
@@ -161,7 +163,7 @@ async def time_requests(app: Any, case: Case, count: int) -> float:
 
     kinds = len(templates)
     gc.collect()
-    clock = time.perf_counter
+    clock = time.thread_time  # CPU time: a busy machine's other work does not count
     start = clock()
     deadline = start + SAMPLE_SECONDS
     done = 0

@@ -1,6 +1,6 @@
 """Run every benchmark and write docs/benchmarks.md and docs/benchmarks.png.
 
-python -m benchmarks.report                 # full run (about 25 minutes)
+python -m benchmarks.report                 # full run (15 to 30 minutes)
 python -m benchmarks.report --quick         # a smoke run (its figures mean little)
 """
 
@@ -166,8 +166,10 @@ def write_markdown(
         "",
         "## In process",
         "",
-        "A synthetic scope, `receive` and `send` (no sockets): the framework's own cost.",
-        "Microseconds per request, median (IQR), lower is better; then the ratio to raw ASGI.",
+        "A synthetic scope, `receive` and `send` (no sockets): the framework's own cost,",
+        "timed as the CPU time of the benchmark's thread, so that time spent waiting for a",
+        "CPU on the shared machine does not count. Microseconds per request, median (IQR),",
+        "lower is better; then the ratio of medians to raw ASGI.",
         "",
         inprocess.table(inproc, frameworks),
         "",
@@ -245,10 +247,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--no-e2e", action="store_true", help="skip the server benchmarks")
+    parser.add_argument("--rounds", type=int, default=9, help="in-process rounds")
+    parser.add_argument("--count", type=int, default=1000, help="requests per in-process sample")
+    parser.add_argument("--e2e-rounds", type=int, default=5, help="rounds through a server")
+    parser.add_argument("--duration", type=float, default=1.0, help="seconds per server run")
     args = parser.parse_args()
-    rounds, count = (3, 200) if args.quick else (15, 1000)
-    e2e_rounds, duration = (1, 1.0) if args.quick else (5, 2.0)
-    ws_processes, ws_connections, ws_messages = (2, 2, 200) if args.quick else (4, 4, 1000)
+    rounds, count = (3, 200) if args.quick else (args.rounds, args.count)
+    e2e_rounds, duration = (1, 1.0) if args.quick else (args.e2e_rounds, args.duration)
+    ws_processes, ws_connections, ws_messages = (2, 2, 200) if args.quick else (4, 4, 500)
     connections = 64
     runner_connections = 64
     frameworks = list(ASGI_FRAMEWORKS)
@@ -266,7 +272,7 @@ def main() -> None:
     settings = {
         "date": datetime.date.today().isoformat(),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-        "args": f"in process {rounds} rounds × {count} requests; "
+        "args": f"in process {rounds} rounds × up to {count} requests (CPU time); "
         f"through a server {e2e_rounds} rounds × {duration:g} s after a 1 s warm-up",
         "connections": connections,
         "runner_connections": runner_connections,
