@@ -17,6 +17,7 @@ from .keys import AppKey
 from .lifespan import run_lifespan
 from .middlewares import build_chain, build_legacy_chain, middleware_stack
 from .mount import MountedASGIResource
+from .protocol import host_header_problem
 from .request import BaseRequest, Request
 from .response import Response, StreamResponse
 from .routing import (
@@ -38,6 +39,18 @@ _R = TypeVar("_R")
 
 server_logger = logging.getLogger("asgiweb.server")
 web_logger = logging.getLogger("asgiweb.web")
+
+
+async def _refuse_before_routing(send: Send, problem: str) -> None:
+    """Answer 400 to a request that is malformed at the HTTP level, before any app code."""
+    body = f"400: {problem}".encode()
+    headers = [
+        (b"content-type", b"text/plain; charset=utf-8"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+    ]
+    await send({"type": "http.response.start", "status": 400, "headers": headers})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 _FROZEN_APP_HELP = (
@@ -407,6 +420,19 @@ class Application(MutableMapping[Any, Any]):
                 raise ValueError(f"asgiweb cannot handle ASGI scope type {kind!r}")
             websocket_send = send
             send = denial_sender(scope, send)
+        # One pass over the headers: the Host check (under any server) and Expect.
+        hosts = 0
+        expect = False
+        for name, _ in scope["headers"]:
+            if name == b"host":
+                hosts += 1
+            elif name == b"expect":
+                expect = True
+        if hosts != 1:
+            problem = host_header_problem(hosts, scope.get("http_version", "1.1"))
+            if problem is not None:
+                await _refuse_before_routing(send, problem)
+                return
         if not self._frozen:
             self._freeze_on_first_request()
         path: str | None = scope["path"]
@@ -422,7 +448,7 @@ class Application(MutableMapping[Any, Any]):
         # url_for() includes the mount prefix while this request is handled
         token = enter_root_path(root_path) if root_path else None
         try:
-            response = await self._respond(request, path, websocket_send is None)
+            response = await self._respond(request, path, websocket_send is None, expect)
             if response is not _CLIENT_GONE:
                 if not isinstance(response, StreamResponse):
                     response = self._not_a_response(request, response)
@@ -441,6 +467,7 @@ class Application(MutableMapping[Any, Any]):
         finally:
             if connection.watcher is not None:
                 connection.watcher.stop()
+            request.close_uploads()
             if token is not None:
                 exit_root_path(token)
 
@@ -455,10 +482,13 @@ class Application(MutableMapping[Any, Any]):
                 "(uvicorn --lifespan on) or through web.run_app()."
             )
 
-    async def _respond(self, request: Request, path: str | None, is_http: bool) -> Any:
+    async def _respond(
+        self, request: Request, path: str | None, is_http: bool, expect: bool
+    ) -> Any:
         """Route *request* and run its handler: the response to send, or ``_CLIENT_GONE``.
 
-        *path* is the routing path when the scope gave it plainly, else ``None``.
+        *path* is the routing path when the scope gave it plainly, else ``None``;
+        *expect* says whether the request has an ``Expect`` header.
         """
         try:
             if self._fast_routing:
@@ -479,12 +509,10 @@ class Application(MutableMapping[Any, Any]):
             request.match_info = match_info
             if self._has_prepare_hooks:
                 request.connection.prepare_hook = _send_prepare_signals
-            for name, _ in request.scope["headers"]:
-                if name == b"expect":
-                    answer = await match_info.expect_handler(request)
-                    if answer is not None:
-                        return answer
-                    break
+            if expect:
+                answer = await match_info.expect_handler(request)
+                if answer is not None:
+                    return answer
             error = match_info.http_exception if match_info.is_error else None
             if self._has_legacy_middlewares:
                 handler = match_info.handler if error is None else _raise_match_error

@@ -7,6 +7,8 @@ from the request body only as it is read.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import sys
 from collections import deque
@@ -19,6 +21,7 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser
 
 from .charsets import body_charset, decode_body
+from .contentcoding import decoder_for
 from .exceptions import BadJSONBody, HTTPBadRequest, HTTPRequestEntityTooLarge
 from .headerparams import parse_header_params
 from .protocol import parse_content_type
@@ -85,7 +88,48 @@ class BodyPartReader:
             data += chunk
             if len(data) > limit:
                 raise HTTPRequestEntityTooLarge(limit, actual_size=len(data))
-        return bytes(data)
+        return self.decode(bytes(data)) if decode else bytes(data)
+
+    def decode(self, data: bytes) -> bytes:
+        """Undo the part's ``Content-Transfer-Encoding`` (``base64``, ``quoted-printable``)
+        and then, outside ``multipart/form-data``, its ``Content-Encoding`` (``gzip``,
+        ``deflate``, ``br``), as aiohttp does.
+
+        Anything that does not decode, or an encoding it does not know, answers 400;
+        the decoded size is limited by ``client_max_size`` (413).
+        """
+        transfer = self.headers.get("Content-Transfer-Encoding", "").strip().lower()
+        try:
+            if transfer == "base64":
+                data = base64.b64decode(data)
+            elif transfer == "quoted-printable":
+                data = binascii.a2b_qp(data)
+            elif transfer not in ("", "binary", "8bit", "7bit"):
+                raise HTTPBadRequest(
+                    text=f"400: Part {self.name!r} has an unknown Content-Transfer-Encoding "
+                    f"{transfer!r}"
+                )
+        except binascii.Error as exc:
+            message = f"400: Part {self.name!r} is not valid {transfer}: {exc}"
+            raise HTTPBadRequest(text=message) from None
+        coding = self.headers.get("Content-Encoding", "").strip().lower()
+        if coding in ("", "identity") or self._reader.is_form_data:
+            # RFC 7578 §4.8: in multipart/form-data a part's Content-Encoding is not applied
+            return data
+        decoder = decoder_for(coding)
+        if decoder is None:
+            raise HTTPBadRequest(
+                text=f"400: Part {self.name!r} has an unknown Content-Encoding {coding!r}"
+            )
+        limit = self._reader.client_max_size
+        decoder.feed(data)
+        out = bytearray()
+        while piece := decoder.read():
+            out += piece
+            if len(out) > limit:
+                raise HTTPRequestEntityTooLarge(limit, actual_size=len(out))
+        decoder.finish()
+        return bytes(out)
 
     async def readline(self) -> bytes:
         """Read one line of this part, including its ``\\n``."""
@@ -112,11 +156,11 @@ class BodyPartReader:
     async def text(self, *, encoding: str | None = None) -> str:
         """The part decoded with *encoding*, else its charset, else UTF-8 (400 if it fails)."""
         charset = encoding or self.get_charset("utf-8")
-        return decode_body(await self.read(), charset, f"Part {self.name!r}")
+        return decode_body(await self.read(decode=True), charset, f"Part {self.name!r}")
 
     async def json(self, *, encoding: str | None = None) -> Any:
         """The part parsed as JSON, ``None`` when it is empty; 400 when it is malformed."""
-        data = await self.read()
+        data = await self.read(decode=True)
         if not data:
             return None
         text = decode_body(data, encoding or self.get_charset("utf-8"), f"Part {self.name!r}")
@@ -130,7 +174,7 @@ class BodyPartReader:
     async def form(self, *, encoding: str | None = None) -> list[tuple[str, str]]:
         """Decode an ``application/x-www-form-urlencoded`` part into pairs."""
         charset = body_charset(encoding or self.get_charset("utf-8"))
-        text = decode_body(await self.read(), charset, f"Part {self.name!r}")
+        text = decode_body(await self.read(decode=True), charset, f"Part {self.name!r}")
         return parse_qsl(text, keep_blank_values=True, encoding=charset)
 
     def __aiter__(self) -> AsyncIterator[bytes]:
@@ -173,6 +217,8 @@ class MultipartReader:
         self.headers = headers
         #: The most bytes one part may hold when it is read whole (``part.read()``).
         self.client_max_size = client_max_size
+        #: ``multipart/form-data`` (whose parts' Content-Encoding is not applied)
+        self.is_form_data = ctype == "multipart/form-data"
         self._content = content
         self._events: deque[tuple[int, Any]] = deque()
         self._header_field = bytearray()

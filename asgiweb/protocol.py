@@ -57,8 +57,11 @@ def validate_etag_value(value: str) -> None:
 
 
 def parse_etags(header: str | None) -> tuple[ETag, ...] | None:
-    """Parse an ``If-Match``/``If-None-Match`` value; stop at the first malformed item."""
-    if header is None:
+    """Parse an ``If-Match``/``If-None-Match`` value; stop at the first malformed item.
+
+    An absent or empty header is ``None`` (no condition), as in aiohttp.
+    """
+    if not header:
         return None
     if header == ETAG_ANY:
         return (ETag(ETAG_ANY),)
@@ -87,6 +90,23 @@ def parse_http_date(value: str | None) -> datetime.datetime | None:
 def parse_content_type(value: str) -> tuple[str, dict[str, str]]:
     """Split a ``Content-Type`` value into a lower-case media type and its parameters."""
     return parse_header_params(value)
+
+
+def host_header_problem(host_count: int, http_version: str) -> str | None:
+    """Why a request with *host_count* ``Host`` headers is refused, else ``None``.
+
+    Two ``Host`` headers, or none in HTTP/1.1 (RFC 9112 §3.2), are refused by
+    h11 and aiohttp but let through by httptools; asgiweb checks under every
+    server. HTTP/2 and HTTP/3 carry ``:authority`` instead, and HTTP/1.0 may
+    omit it.
+    """
+    if host_count == 1:
+        return None
+    if host_count > 1:
+        return "Duplicate Host header"
+    if http_version == "1.1":
+        return "Missing Host header: HTTP/1.1 requests must carry one"
+    return None
 
 
 def must_be_empty_body(method: str, status: int) -> bool:

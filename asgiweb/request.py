@@ -13,7 +13,7 @@ import re
 import sys
 import tempfile
 import warnings
-from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import IO, TYPE_CHECKING, Any
@@ -27,7 +27,7 @@ from .connection import Connection
 from .contentcoding import decoder_for
 from .exceptions import BadJSONBody, HTTPBadRequest, HTTPRequestEntityTooLarge
 from .lazy import reify
-from .multipart import MultipartReader
+from .multipart import BodyPartReader, MultipartReader
 from .protocol import (
     HTTP_VERSIONS,
     ETag,
@@ -77,18 +77,86 @@ def _unescape_cookie(match: re.Match[str]) -> str:
     return chr(int(octal, 8)) if octal else match[2]
 
 
+def _close_files(values: Iterable[Any]) -> None:
+    for value in values:
+        if isinstance(value, FileField):
+            value.file.close()
+
+
+async def _spool(field: BodyPartReader, check_size: Callable[[], None]) -> IO[bytes]:
+    """Copy an uploaded part into a temporary file, positioned at 0.
+
+    Up to ``_FILE_SPOOL_MAX_SIZE`` bytes stay in memory; past that the file
+    rolls over to disk, and every write (and the final seek) runs in a worker
+    thread so that the event loop never waits for the disk.
+    """
+    loop = asyncio.get_running_loop()
+    tmp = tempfile.SpooledTemporaryFile(_FILE_SPOOL_MAX_SIZE)  # noqa: SIM115 - returned to the caller
+    size = 0
+    try:
+        while chunk := await field.read_chunk(64 * 1024):
+            check_size()
+            size += len(chunk)
+            if size > _FILE_SPOOL_MAX_SIZE:
+                await loop.run_in_executor(None, tmp.write, chunk)
+            else:
+                tmp.write(chunk)
+        check_size()
+        if size > _FILE_SPOOL_MAX_SIZE:
+            await loop.run_in_executor(None, tmp.seek, 0)
+        else:
+            tmp.seek(0)
+    except BaseException:
+        tmp.close()
+        raise
+    return tmp
+
+
+# Cookie header grammar, as aiohttp 3.14 reads it (RFC 6265 §5.4, relaxed):
+# a name of token-ish characters; optionally '=' and a value that is a quoted
+# string (';' allowed inside), an unterminated quote (up to ';'), or a run of
+# value characters; then whitespace, ';' or the end.
+_COOKIE_CHARS = r"\w!#%&'~`><@,:/$*+\-.^|)(?}{\[\]"
+_COOKIE_PAIR = re.compile(
+    rf"""\s*(?P<name>[{_COOKIE_CHARS}]+)"""
+    rf"""(?:\s*=\s*(?P<value>"(?:[^\\"]|\\.)*"|"[^";]*|[{_COOKIE_CHARS}=]*))?"""
+    r"""\s*(?:\s+|;|$)""",
+    re.ASCII,
+)
+_COOKIE_NAME = re.compile(r"[!#$%&'()*+\-./0-9:<=>?@A-Z\[\]^_`a-z{|}~]+", re.ASCII)
+
+
+def _cookie_value(value: str) -> str:
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        # a quoted value may hold escapes (\" and octal \054): undo them, as aiohttp does
+        return _COOKIE_ESCAPE.sub(_unescape_cookie, value[1:-1])
+    return value
+
+
 def _parse_cookies(header: str) -> dict[str, str]:
+    """The ``Cookie`` header as a dict; a repeated name keeps its last value (as aiohttp).
+
+    Names outside RFC 6265's token characters are dropped; an item the
+    grammar cannot read is skipped up to the next ``;``, keeping a plain
+    ``name=value`` in it if there is one.
+    """
     cookies: dict[str, str] = {}
-    for item in header.split(";"):
-        name, sep, value = item.partition("=")
-        name = name.strip()
-        if not sep or not name:
-            continue
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] == '"':
-            # a quoted value may hold escapes (\" and octal \054): undo them, as aiohttp does
-            value = _COOKIE_ESCAPE.sub(_unescape_cookie, value[1:-1])
-        cookies.setdefault(name, value)
+    pos, end = 0, len(header)
+    while pos < end:
+        match = _COOKIE_PAIR.match(header, pos)
+        if match is not None and match.end() > pos:
+            pos = match.end()
+            name, value = match.group("name"), match.group("value") or ""
+        else:
+            semicolon = header.find(";", pos)
+            stop = semicolon if semicolon >= 0 else end
+            name, sep, value = header[pos:stop].partition("=")
+            pos = stop + 1
+            if not sep:
+                continue
+            name, value = name.strip(), value.strip()
+        if _COOKIE_NAME.fullmatch(name):
+            cookies[name] = _cookie_value(value)
     return cookies
 
 
@@ -453,6 +521,9 @@ class BaseRequest(MutableMapping[str, Any]):
         if content.at_eof():
             body = first
         else:
+            if max_size and len(first) > max_size:
+                # the server may deliver several network reads in one message
+                raise HTTPRequestEntityTooLarge(max_size, actual_size=len(first))
             buffer = bytearray(first)
             while chunk := await content.readany():
                 buffer += chunk
@@ -535,14 +606,23 @@ class BaseRequest(MutableMapping[str, Any]):
 
     async def _parse_multipart(self) -> MultiDictProxy[Any]:
         out: MultiDict[Any] = MultiDict()
+        max_size = self._client_max_size
+        if max_size and self._raw_header(b"content-encoding") is None:
+            length = self.content_length
+            if length is not None and length > max_size:
+                raise HTTPRequestEntityTooLarge(max_size, actual_size=length)
+        try:
+            await self._read_form_fields(out)
+        except BaseException:
+            _close_files(out.values())
+            raise
+        return MultiDictProxy(out)
+
+    async def _read_form_fields(self, out: MultiDict[Any]) -> None:
         reader = await self.multipart()
         max_size = self._client_max_size
         max_fields = self._client_max_fields
         content = self.content
-        if max_size:
-            length = self.content_length
-            if length is not None and length > max_size:
-                raise HTTPRequestEntityTooLarge(max_size, actual_size=length)
 
         def check_size() -> None:
             if 0 < max_size < content.total_bytes:
@@ -556,16 +636,7 @@ class BaseRequest(MutableMapping[str, Any]):
                 raise HTTPBadRequest(text="400: Multipart field missing name.")
             field_ct = field.headers.get("Content-Type")
             if field.filename:
-                tmp = tempfile.SpooledTemporaryFile(_FILE_SPOOL_MAX_SIZE)  # noqa: SIM115 - returned to the caller
-                try:
-                    while chunk := await field.read_chunk(64 * 1024):
-                        check_size()
-                        tmp.write(chunk)
-                    check_size()
-                except BaseException:
-                    tmp.close()
-                    raise
-                tmp.seek(0)
+                tmp = await _spool(field, check_size)
                 out.add(
                     field.name,
                     FileField(
@@ -586,7 +657,16 @@ class BaseRequest(MutableMapping[str, Any]):
                     out.add(field.name, decode_body(value, charset, f"Field {field.name!r}"))
                 else:
                     out.add(field.name, bytes(value))
-        return MultiDictProxy(out)
+
+    def close_uploads(self) -> None:
+        """Close the temporary files of the :class:`FileField` uploads ``post()`` made.
+
+        The application calls it once the response has been sent (as aiohttp
+        does), so a handler need not; a file kept for later must be copied first.
+        """
+        post = self._post
+        if post is not None:
+            _close_files(post.values())
 
     # -- cloning and state -------------------------------------------------
 

@@ -240,3 +240,31 @@ async def test_static_path_segment_too_long_is_404_without_traceback(
         assert messages[0]["status"] == 404, name
     if os.name == "posix":
         assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_a_first_message_over_the_limit_is_refused_without_reading_more() -> None:
+    """A server may deliver several network reads as one message: check it at once."""
+    received = 0
+
+    async def receive() -> dict[str, Any]:
+        nonlocal received
+        received += 1
+        return {"type": "http.request", "body": b"x" * 3000, "more_body": True}
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "http_version": "1.1",
+        "method": "POST",
+        "path": "/read",
+        "raw_path": b"/read",
+        "query_string": b"",
+        "headers": [(b"host", b"x"), (b"transfer-encoding", b"chunked")],
+    }
+    await body_app(client_max_size=1000)(scope, receive, send)
+    assert sent[0]["status"] == 413
+    assert received == 1

@@ -76,21 +76,21 @@ def test_content_type_uses_it() -> None:
     assert parse_content_type('text/plain; charset="a;b"') == ("text/plain", {"charset": "a;b"})
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.dictionaries(tokens, values, max_size=5), tokens)
 def test_quoted_parameters_round_trip(params: dict[str, str], kind: str) -> None:
     header = kind + "".join(f"; {name}={quoted(value)}" for name, value in params.items())
     assert parse_header_params(header) == (kind.lower(), {k.lower(): v for k, v in params.items()})
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(values.filter(bool))
 def test_extended_filename_round_trips(name: str) -> None:
     header = f"form-data; name=\"f\"; filename*=UTF-8''{quote(name, safe='')}"
     assert parse_header_params(header)[1]["filename"] == name
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.text(max_size=200))
 def test_never_raises(header: str) -> None:
     kind, params = parse_header_params(header)
@@ -98,7 +98,7 @@ def test_never_raises(header: str) -> None:
     assert all(name == name.lower() for name in params)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     st.dictionaries(
         tokens.filter(lambda t: "'" not in t),

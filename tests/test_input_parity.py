@@ -8,6 +8,7 @@ says so and checks asgiweb's answer on its own.
 
 from __future__ import annotations
 
+import base64
 import gzip
 import json
 import logging
@@ -39,6 +40,16 @@ def build(web: ModuleType) -> Any:
         reader = await request.multipart()
         async for part in reader:
             out.append([part.name, part.filename, (await part.read()).decode("latin-1")])
+        return web.json_response(out)
+
+    @routes.post("/decoded")
+    async def decoded(request: Any) -> Any:
+        out = []
+        async for part in await request.multipart():
+            if part.name == "text":
+                out.append([part.name, await part.text()])
+            else:
+                out.append([part.name, (await part.read(decode=True)).hex()])
         return web.json_response(out)
 
     @routes.post("/form")
@@ -80,16 +91,29 @@ def build(web: ModuleType) -> Any:
     return app
 
 
-@pytest.fixture(params=["h11", "httptools"])
-async def servers(
-    request: pytest.FixtureRequest, live_server: ServerFactory
-) -> AsyncIterator[tuple[str, str]]:
+async def start_both(live_server: ServerFactory, http: str) -> AsyncIterator[tuple[str, str]]:
     logging.getLogger("aiohttp.server").setLevel(logging.CRITICAL)
     theirs = aiohttp.test_utils.TestServer(build(aiohttp.web), host="127.0.0.1")
     await theirs.start_server()
-    ours = await live_server(build(asgi_web), http=request.param)
+    ours = await live_server(build(asgi_web), http=http)
     yield str(theirs.make_url("")).rstrip("/"), ours.url
     await theirs.close()
+
+
+@pytest.fixture
+async def servers(live_server: ServerFactory) -> AsyncIterator[tuple[str, str]]:
+    """aiohttp's server and asgiweb under uvicorn with httptools (the body is ours to read)."""
+    async for urls in start_both(live_server, "httptools"):
+        yield urls
+
+
+@pytest.fixture(params=["h11", "httptools"])
+async def both_servers(
+    request: pytest.FixtureRequest, live_server: ServerFactory
+) -> AsyncIterator[tuple[str, str]]:
+    """As ``servers``, once per uvicorn HTTP implementation (they parse headers themselves)."""
+    async for urls in start_both(live_server, request.param):
+        yield urls
 
 
 def multipart(*parts: tuple[bytes, bytes]) -> bytes:
@@ -117,8 +141,8 @@ NAME_CASES = [
 ]
 
 
-async def test_multipart_names_as_aiohttp(servers: tuple[str, str]) -> None:
-    theirs_url, ours_url = servers
+async def test_multipart_names_as_aiohttp(both_servers: tuple[str, str]) -> None:
+    theirs_url, ours_url = both_servers
     async with httpx.AsyncClient(timeout=10) as client:
         for body in NAME_CASES:
             for path in ("/parts", "/form"):
@@ -139,8 +163,8 @@ async def test_httpx_uploads_with_non_ascii_names_as_aiohttp(servers: tuple[str,
             assert [filename] == [v for k, v in ours.json() if k == "f"]
 
 
-async def test_non_latin1_header_values_are_sent_as_utf8(servers: tuple[str, str]) -> None:
-    theirs_url, ours_url = servers
+async def test_non_latin1_header_values_are_sent_as_utf8(both_servers: tuple[str, str]) -> None:
+    theirs_url, ours_url = both_servers
     # a fresh client each time: httpx's cookie jar cannot send the cookie back
     async with httpx.AsyncClient(timeout=10) as client:
         theirs = await client.get(theirs_url + "/utf8-headers")
@@ -221,3 +245,33 @@ async def test_multipart_part_over_client_max_size_is_413_as_aiohttp(
             theirs = await client.post(theirs_url + path, content=body, headers=MULTIPART)
             ours = await client.post(ours_url + path, content=body, headers=MULTIPART)
             assert (ours.status_code, theirs.status_code) == (413, 413), path
+
+
+def encoded_part(name: str, headers: bytes, data: bytes) -> bytes:
+    return (
+        b'--b0\r\nContent-Disposition: form-data; name="' + name.encode() + b'"\r\n'
+        + headers + b"\r\n" + data + b"\r\n"
+    )
+
+
+async def test_part_decode_as_aiohttp(servers: tuple[str, str]) -> None:
+    theirs_url, ours_url = servers
+    payload = "naïve € text".encode()
+    body = (
+        encoded_part("b64", b"Content-Transfer-Encoding: base64\r\n", base64.b64encode(payload))
+        + encoded_part("qp", b"Content-Transfer-Encoding: quoted-printable\r\n", b"=C3=A9 =\r\nx")
+        + encoded_part("gz", b"Content-Encoding: gzip\r\n", gzip.compress(payload))
+        + encoded_part(
+            "both",
+            b"Content-Encoding: deflate\r\nContent-Transfer-Encoding: base64\r\n",
+            base64.b64encode(zlib.compress(payload)),
+        )
+        + encoded_part("text", b"Content-Transfer-Encoding: base64\r\n", base64.b64encode(payload))
+        + b"--b0--\r\n"
+    )
+    async with httpx.AsyncClient(timeout=10) as client:
+        theirs = await client.post(theirs_url + "/decoded", content=body, headers=MULTIPART)
+        ours = await client.post(ours_url + "/decoded", content=body, headers=MULTIPART)
+    assert theirs.status_code == 200
+    assert (ours.status_code, ours.json()) == (200, theirs.json())
+    assert ours.json()[-1] == ["text", payload.decode()]

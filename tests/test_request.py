@@ -120,7 +120,8 @@ async def test_headers_cookies_and_conditionals(client_for: ClientFactory) -> No
         ],
     )
     assert seen["accept"] == ["a", "b"]
-    assert seen["cookies"] == {"sid": "abc", "theme": "dark"}
+    # a name without '=' is a cookie with an empty value, as aiohttp 3.14 reads it
+    assert seen["cookies"] == {"sid": "abc", "theme": "dark", "bad": ""}
     when = datetime.datetime(2015, 10, 21, 7, 28, tzinfo=datetime.timezone.utc)
     assert seen["ims"] == when
     assert seen["ius"] is None
@@ -290,7 +291,7 @@ async def test_streamed_body_over_limit_stops_reading_early() -> None:
         "raw_path": b"/",
         "query_string": b"",
         "root_path": "",
-        "headers": [(b"transfer-encoding", b"chunked")],
+        "headers": [(b"host", b"x"), (b"transfer-encoding", b"chunked")],
         "client": None,
         "server": None,
     }
@@ -583,7 +584,7 @@ async def test_client_gone_while_reading_is_not_an_error() -> None:
         "raw_path": b"/",
         "query_string": b"",
         "root_path": "",
-        "headers": [(b"content-length", b"10")],
+        "headers": [(b"host", b"x"), (b"content-length", b"10")],
     }
     await app_with(handler)(scope, receive, send)
     assert messages == []  # nobody to answer

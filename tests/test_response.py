@@ -293,7 +293,7 @@ async def test_plain_response_is_two_asgi_messages() -> None:
         "path": "/",
         "raw_path": b"/",
         "query_string": b"",
-        "headers": [],
+        "headers": [(b"host", b"x")],
         "http_version": "1.1",
         "scheme": "http",
     }
