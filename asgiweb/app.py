@@ -13,6 +13,7 @@ from http import HTTPStatus
 from typing import Any, TypeVar, overload
 
 from .exceptions import HTTPException, NotAppKeyWarning
+from .jobs import read_body_before, reads_body_first
 from .keys import AppKey
 from .lifespan import run_lifespan
 from .middlewares import build_chain, build_legacy_chain, middleware_stack
@@ -355,7 +356,11 @@ class Application(MutableMapping[Any, Any]):
             if isinstance(resource, PrefixedSubAppResource):
                 continue
             for route in resource:
-                chains[route] = build_chain(route.handler, apps)
+                chain = build_chain(route.handler, apps)
+                if reads_body_first(route.handler):
+                    # @jobs.atomic: the body is read before middlewares can make it wait
+                    chain = read_body_before(chain)
+                chains[route] = chain
         for subapp in self._subapps:
             subapp._prepare_dispatch(apps, chains)
         tree = list(self.iter_apps())

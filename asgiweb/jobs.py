@@ -53,6 +53,7 @@ import aiojobs
 from aiojobs import Job
 
 from .exceptions import HTTPException
+from .hdrs import METH_ALL
 from .keys import AppKey
 from .routing import AbstractView
 from .streams import ClientDisconnectedError
@@ -60,6 +61,7 @@ from .streams import ClientDisconnectedError
 if TYPE_CHECKING:
     from .app import Application
     from .request import Request
+    from .response import StreamResponse
 
 __all__ = (
     "AIOJOBS_SCHEDULER",
@@ -69,6 +71,7 @@ __all__ = (
     "get_scheduler",
     "get_scheduler_from_app",
     "get_scheduler_from_request",
+    "reads_body_first",
     "setup",
     "shield",
     "spawn",
@@ -312,15 +315,49 @@ async def _run_atomic(
             outcome.set_result(result)
 
 
+_READS_BODY_FIRST = "__asgiweb_reads_body_first__"
+
+
+def reads_body_first(handler: object) -> bool:
+    """Whether *handler* (a function, or a class-based view with such a method) is ``@atomic``.
+
+    The application reads the body of such a route before its middlewares run
+    (:func:`read_body_before`), so a middleware that awaits something slow
+    cannot leave the body unread until the client has gone.
+    """
+    if isinstance(handler, type) and issubclass(handler, AbstractView):
+        return any(
+            getattr(getattr(handler, method.lower(), None), _READS_BODY_FIRST, False)
+            for method in METH_ALL
+        )
+    return bool(getattr(handler, _READS_BODY_FIRST, False))
+
+
+def read_body_before(
+    chain: Callable[[Request], Awaitable[StreamResponse]],
+) -> Callable[[Request], Awaitable[StreamResponse]]:
+    """*chain* (a route's middlewares and handler) preceded by reading the request body.
+
+    The body is read up to ``client_max_size``, as ``@atomic`` does itself.
+    """
+
+    async def read_body_then(request: Request) -> StreamResponse:
+        await _read_body_first(request)
+        return await chain(request)
+
+    return read_body_then
+
+
 _Handler = TypeVar("_Handler", bound=Callable[..., Coroutine[Any, Any, Any]])
 
 
 def atomic(coro: _Handler) -> _Handler:
     """Run the whole handler as a job, so a client that leaves cannot cancel it midway.
 
-    The request body is read before the job waits for a slot, so the handler
-    gets all of it however long it queued. Works on functions and on
-    class-based view methods.
+    The request body is read before the job waits for a slot (and, for a
+    route's handler, before the route's middlewares run), so the handler gets
+    all of it however long it queued. Works on functions and on class-based
+    view methods.
 
     >>> @jobs.atomic
     ... async def handler(request):
@@ -352,4 +389,5 @@ def atomic(coro: _Handler) -> _Handler:
                 handler.close()
             raise
 
+    setattr(wrapper, _READS_BODY_FIRST, True)
     return wrapper  # type: ignore[return-value]

@@ -348,6 +348,47 @@ async def test_spawned_job_reads_the_body_after_the_response_was_sent(
     assert got == [{"order": 7}]
 
 
+@pytest.mark.parametrize("http", ["h11", "httptools"])
+async def test_an_atomic_route_reads_the_body_before_a_slow_middleware(
+    live_server: ServerFactory, http: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A middleware awaiting a session store must not leave the body unread until the drop."""
+    saved: list[Any] = []
+    client_gone = asyncio.Event()
+
+    @web.middleware
+    async def session(request: web.Request, handler: Any) -> web.StreamResponse:
+        await client_gone.wait()  # a slow session store: the client leaves meanwhile
+        return await handler(request)
+
+    @jobs.atomic
+    async def save(request: web.Request) -> web.Response:
+        saved.append(await request.json())
+        return web.Response(text="saved")
+
+    class Items(web.View):
+        @jobs.atomic
+        async def put(self) -> web.Response:
+            saved.append(await self.request.json())
+            return web.Response(text="saved")
+
+    app = web.Application(middlewares=[session])
+    jobs.setup(app)
+    app.router.add_post("/save", save)
+    app.router.add_view("/items", Items)
+    assert jobs.reads_body_first(save) and jobs.reads_body_first(Items)
+    server = await live_server(app, http=http)
+    with caplog.at_level(logging.WARNING):
+        await send_and_drop(server.port, post_bytes("/save", b'{"n": 1}'))
+        item = post_bytes("/items", b'{"n": 2}').replace(b"POST", b"PUT", 1)
+        await send_and_drop(server.port, item)
+        await asyncio.sleep(0.1)
+        client_gone.set()
+        await wait_until(lambda: len(saved) == 2)
+    assert sorted(d["n"] for d in saved) == [1, 2]
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
 async def test_a_body_over_client_max_size_is_left_to_the_handler() -> None:
     """Only client_max_size bytes are read ahead; the handler streams the rest or gets 413."""
 
