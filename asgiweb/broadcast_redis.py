@@ -132,8 +132,9 @@ class RedisBackend:
         try:
             await pubsub.subscribe(channel)
             await asyncio.wait_for(asyncio.shield(confirmed), self._connect_timeout)
-        except (*_LOST, RedisError, asyncio.TimeoutError):
-            pass  # the listener restores it when Redis answers again
+        except (*_LOST, RedisError, asyncio.TimeoutError) as exc:
+            # the listener subscribes again to every channel once Redis answers
+            logger.warning("subscribing to %r is not confirmed yet (%r)", channel, exc)
 
     async def unsubscribe(self, channel: str) -> None:
         """Stop listening to ``channel``."""
@@ -180,7 +181,9 @@ class RedisBackend:
                     down_since = None
                     delay = self._reconnect_min
                 await self._receive(pubsub)
-            except _LOST as exc:
+            except Exception as exc:
+                if not isinstance(exc, _LOST):
+                    logger.exception("the Redis broadcast listener failed; reconnecting")
                 if down_since is None:
                     down_since = loop.time()
                     logger.warning(

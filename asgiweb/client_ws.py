@@ -37,10 +37,17 @@ _CLOSING = WSMessage(WSMsgType.CLOSING, None, None)
 class WebSocketTransport(Protocol):
     """What ``ClientWebSocketResponse`` needs from a connection."""
 
-    async def send(self, data: str | bytes) -> None: ...
-    async def next_message(self) -> WSMessage: ...
-    async def close(self, code: int, reason: str) -> int | None: ...
-    async def ping(self, payload: bytes) -> None: ...
+    async def send(self, data: str | bytes) -> None:
+        """Send one message."""
+
+    async def next_message(self) -> WSMessage:
+        """The next message from the server (CLOSE once it closed)."""
+
+    async def close(self, code: int, reason: str) -> int | None:
+        """Close; the server's close code when it answered."""
+
+    async def ping(self, payload: bytes) -> None:
+        """Send a ping where the connection can."""
 
 
 class InProcessWebSocket:
@@ -292,6 +299,7 @@ class ClientWebSocketResponse:
 
     @property
     def client_notakeover(self) -> bool:
+        """No compression, so no context takeover setting: always False."""
         return False
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:

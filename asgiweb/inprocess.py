@@ -94,7 +94,9 @@ class _HTTPExchange:
 
     async def _send(self, message: Message) -> None:
         if self._disconnected.is_set():
-            return  # as uvicorn: sends after the client left are dropped
+            # as aiohttp's server, a write after the client left raises (uvicorn
+            # drops it silently, and a handler that streams forever never ends)
+            raise ConnectionResetError("the test client closed the connection")
         if message["type"] == "http.response.body" and not message.get("more_body", False):
             self._response_sent.set()
         self._from_app.put_nowait(message)
@@ -114,13 +116,15 @@ class _HTTPExchange:
         """The client is done: the app's next ``receive()`` is ``http.disconnect``."""
         self._disconnected.set()
         self._response_sent.set()
-        if self._task.done():
-            return
         done, _ = await asyncio.wait({self._task}, timeout=APP_RETURN_TIMEOUT)
         if not done:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+        try:
+            await self._task
+        except asyncio.CancelledError:
+            pass
+        except Exception as exc:  # the client left first: nobody to answer
+            client_logger.debug("the app raised after the test client closed", exc_info=exc)
 
 
 class StreamingASGITransport(httpx.AsyncBaseTransport):

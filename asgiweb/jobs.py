@@ -71,6 +71,7 @@ __all__ = (
     "get_scheduler",
     "get_scheduler_from_app",
     "get_scheduler_from_request",
+    "read_body_before",
     "reads_body_first",
     "setup",
     "shield",

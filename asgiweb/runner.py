@@ -758,9 +758,9 @@ def run_app(
     if isinstance(app, str) or (
         callable(app) and not isinstance(app, Application) and not inspect.isawaitable(app)
     ):
-        from .workers import load_target
+        from .targets import load
 
-        served = load_target(app)
+        served = load(app)
     else:
         served = app
     event_loop = _event_loop(loop)

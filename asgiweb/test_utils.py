@@ -281,6 +281,7 @@ class TestServer(BaseTestServer):
 
     @property
     def asgi_app(self) -> ASGIApp:
+        """The application."""
         return self.app
 
     async def _start_in_process(self) -> None:
@@ -325,6 +326,7 @@ class RawTestServer(BaseTestServer):
 
     @property
     def asgi_app(self) -> ASGIApp:
+        """The ``web.Server`` wrapping the handler."""
         return self.server
 
     async def _start_listening(
@@ -421,6 +423,7 @@ class ClientSessionView:
 
     @property
     def closed(self) -> bool:
+        """True once the test client is closed."""
         return self._client._closed
 
 
@@ -878,6 +881,7 @@ class AioHTTPTestCase(IsolatedAsyncioTestCase):
         raise RuntimeError("Did you forget to define get_application()?")
 
     async def asyncSetUp(self) -> None:
+        """unittest's hook: calls ``setUpAsync()``."""
         self.loop = asyncio.get_running_loop()
         await self.setUpAsync()
 
@@ -889,6 +893,7 @@ class AioHTTPTestCase(IsolatedAsyncioTestCase):
         await self.client.start_server()
 
     async def asyncTearDown(self) -> None:
+        """unittest's hook: calls ``tearDownAsync()``."""
         await self.tearDownAsync()
 
     async def tearDownAsync(self) -> None:  # noqa: N802 - aiohttp's name

@@ -19,7 +19,6 @@ way to start a different server in its workers.
 from __future__ import annotations
 
 import contextlib
-import importlib
 import multiprocessing
 import os
 import signal
@@ -27,14 +26,15 @@ import socket
 import ssl
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
 
 from .app import Application
+from .targets import load
 
-__all__ = ("WorkerTarget", "load_target", "run_workers")
+__all__ = ("WorkerTarget", "run_workers")
 
 WorkerTarget = str | Callable[..., Any]
 """What a worker serves: ``"package.module:app"`` or a module-level factory function."""
@@ -66,36 +66,6 @@ def check_target(target: object, workers: int) -> None:
         raise TypeError(
             f"run_app(workers={workers}) needs a factory defined at module level, got {target!r}"
         )
-
-
-def load_target(target: WorkerTarget, argv: list[str] | None = None) -> Any:
-    """The app (or awaitable of one) that ``target`` names, in this process.
-
-    An import string naming an :class:`Application` gives that app; one naming
-    a function, or a function itself, is called (with ``argv`` when given)
-    and may return an app or a coroutine that returns one.
-    """
-    if isinstance(target, str):
-        module_name, _, attr = target.partition(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError as exc:
-            raise ImportError(
-                f"cannot import module {module_name!r} for {target!r}: {exc}"
-            ) from exc
-        obj: Any = module
-        for part in attr.split("."):
-            try:
-                obj = getattr(obj, part)
-            except AttributeError:
-                raise AttributeError(
-                    f"module {module_name!r} has no attribute {attr!r} (looked for {target!r})"
-                ) from None
-    else:
-        obj = target
-    if isinstance(obj, Application) or not callable(obj):
-        return obj
-    return obj(argv) if argv is not None else obj()
 
 
 def bind_sockets(
@@ -142,6 +112,7 @@ def bind_sockets(
 
 def _worker_main(
     target: WorkerTarget,
+    argv: list[str],
     sockets: list[socket.socket],
     options: dict[str, Any],
     ready: Connection,
@@ -151,7 +122,7 @@ def _worker_main(
 
     os.setpgrp()  # a terminal's Ctrl-C reaches the parent only, which passes it on once
     try:
-        app = load_target(target)
+        app = load(target, argv)
     except Exception as exc:
         print(f"asgiweb worker {os.getpid()}: cannot load {target!r}: {exc}", file=sys.stderr)
         sys.exit(STARTUP_FAILED)
@@ -159,6 +130,11 @@ def _worker_main(
     def started(*args: Any, **kwargs: Any) -> None:
         ready.send(True)
 
+    certfile = options.pop("ssl_certfile", None)
+    keyfile = options.pop("ssl_keyfile", None)
+    if certfile is not None:
+        options["ssl_context"] = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        options["ssl_context"].load_cert_chain(certfile, keyfile)
     run_app(app, sock=sockets, print=started, **options)
 
 
@@ -166,13 +142,17 @@ class _Worker:
     """One worker process and the pipe on which it says it is serving."""
 
     def __init__(
-        self, target: WorkerTarget, sockets: list[socket.socket], options: dict[str, Any]
+        self,
+        target: WorkerTarget,
+        argv: list[str],
+        sockets: list[socket.socket],
+        options: dict[str, Any],
     ) -> None:
         receiver, sender = _spawn.Pipe(duplex=False)
         self.ready = receiver
         self.started = False
         self.process: BaseProcess = _spawn.Process(
-            target=_worker_main, args=(target, sockets, options, sender), daemon=False
+            target=_worker_main, args=(target, argv, sockets, options, sender), daemon=False
         )
         self.process.start()
         sender.close()
@@ -198,6 +178,7 @@ def run_workers(
     shutdown_timeout: float = 60.0,
     print: Callable[..., None] | None = print,
     options: dict[str, Any] | None = None,
+    argv: Sequence[str] = (),
 ) -> None:
     """Serve ``target`` from ``workers`` processes until SIGINT or SIGTERM.
 
@@ -205,7 +186,8 @@ def run_workers(
 
     ``options`` are :func:`~asgiweb.web.run_app` keyword arguments for each
     worker (they must be picklable: an ``ssl.SSLContext`` is not, so pass
-    ``ssl_certfile=`` and ``ssl_keyfile=`` instead).
+    ``ssl_certfile=`` and ``ssl_keyfile=`` instead); ``argv`` goes to a
+    factory that takes a parameter.
     """
     if workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers!r}")
@@ -229,7 +211,7 @@ def run_workers(
     }
     pool: list[_Worker] = []
     try:
-        pool = [_Worker(target, sockets, options) for _ in range(workers)]
+        pool = [_Worker(target, list(argv), sockets, options) for _ in range(workers)]
         announced = False
         while not stop:
             time.sleep(0.1)
@@ -245,7 +227,7 @@ def run_workers(
                 if print is not None:
                     print(f"asgiweb: worker {worker.process.pid} died "
                           f"(exit {worker.process.exitcode}); starting a new one")
-                pool[index] = _Worker(target, sockets, options)
+                pool[index] = _Worker(target, list(argv), sockets, options)
             if not announced and all(worker.started for worker in pool):
                 announced = True
                 if print is not None:

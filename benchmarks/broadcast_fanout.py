@@ -13,7 +13,12 @@ and not counted):
 
 - asgiweb, ``memory://``, 1 worker (the in-process backend cannot cross workers)
 - asgiweb, ``redis://``, 2 workers
-- Starlette + the ``broadcaster`` package, ``redis://``, 2 workers (the peer)
+- Starlette + the ``broadcaster`` package, ``memory://``, 1 worker, and
+  ``redis://``, 2 workers (the peer)
+
+asgiweb runs under its own ``web.run_app(..., workers=N)``; Starlette under
+``uvicorn --workers N``. Both use the asyncio event loop and uvicorn's default
+WebSocket implementation.
 
 Reported per configuration, as the median over rounds with the min-max spread:
 deliveries per second, p50 and p99 delivery latency, and server memory per
@@ -67,6 +72,7 @@ def asgiweb_app() -> Any:
                     await ws.send_str(event.message)
 
             forwarder = asyncio.create_task(forward())
+            await ws.send_str(f"subscribed {os.getpid()}")
             async for msg in ws:
                 if msg.type == web.WSMsgType.TEXT:
                     await hub.publish(channel=CHANNEL, message=msg.data)
@@ -96,6 +102,7 @@ def starlette_app() -> Any:
                         await websocket.send_text(event.message)
 
             forwarder = asyncio.create_task(forward())
+            await websocket.send_text("subscribed 0")
             try:
                 while True:
                     await hub.publish(channel=CHANNEL, message=await websocket.receive_text())
@@ -124,25 +131,28 @@ def client_process(port: int, connections: int, expected: int, pipe: Connection)
         latencies: list[float] = []
         connector = aiohttp.TCPConnector(limit=0)
         async with aiohttp.ClientSession(connector=connector) as session:
-            sockets = [
-                await session.ws_connect(f"ws://127.0.0.1:{port}/ws", max_msg_size=0)
-                for _ in range(connections)
-            ]
+            async def connect() -> aiohttp.ClientWebSocketResponse:
+                ws = await session.ws_connect(f"ws://127.0.0.1:{port}/ws")
+                assert (await ws.receive_str(timeout=60)).startswith("subscribed")
+                return ws
+
+            # One handshake at a time: broadcaster loses subscribers that arrive while
+            # the first subscription to a channel is being set up (asgiweb does not).
+            sockets = [await connect() for _ in range(connections)]
             pipe.send("ready")
 
-            async def collect(ws: aiohttp.ClientWebSocketResponse) -> int:
-                got = 0
-                with contextlib.suppress(asyncio.TimeoutError):
-                    while got < expected:
-                        msg = await ws.receive(timeout=30)
-                        if msg.type != aiohttp.WSMsgType.TEXT:
-                            break
-                        latencies.append(time.monotonic() - float(msg.data.split()[1]))
-                        got += 1
-                return got
+            async def collect(ws: aiohttp.ClientWebSocketResponse) -> None:
+                for _ in range(expected):
+                    msg = await ws.receive()
+                    if msg.type != aiohttp.WSMsgType.TEXT:
+                        return
+                    latencies.append(time.monotonic() - float(msg.data.split()[1]))
 
-            got = await asyncio.gather(*(collect(ws) for ws in sockets))
-            pipe.send((sum(got), latencies))
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(
+                    asyncio.gather(*(collect(ws) for ws in sockets)), timeout=60
+                )
+            pipe.send((len(latencies), latencies))
             for ws in sockets:
                 await ws.close()
 
@@ -150,19 +160,28 @@ def client_process(port: int, connections: int, expected: int, pipe: Connection)
 
 
 async def send_messages(port: int, count: int, rate: float) -> None:
+    """Publish ``count`` stamped messages at ``rate``; return once the last came back."""
     import aiohttp
 
     async with aiohttp.ClientSession() as session, session.ws_connect(
-        f"ws://127.0.0.1:{port}/ws", max_msg_size=0
+        f"ws://127.0.0.1:{port}/ws"
     ) as ws:
-        drain = asyncio.create_task(ws.receive())
+        assert (await ws.receive_str(timeout=60)).startswith("subscribed")
+
+        async def until_last() -> None:
+            # the sender is subscribed too: its last message coming back means all were sent
+            while not (await ws.receive_str()).startswith(f"{count - 1} "):
+                pass
+
+        echoes = asyncio.create_task(until_last())
         start = time.monotonic()
         for seq in range(count):
             delay = start + seq / rate - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
             await ws.send_str(f"{seq} {time.monotonic()}")
-        drain.cancel()
+        with contextlib.suppress(asyncio.TimeoutError):  # lost: the clients' counts show it
+            await asyncio.wait_for(echoes, 30)
 
 
 # -- one measurement ---------------------------------------------------------------------
@@ -192,26 +211,29 @@ def measure(
 ) -> dict[str, float]:
     port = free_port()
     env = {**os.environ, "BENCH_BROADCAST_URL": url}
-    server = subprocess.Popen(
-        [
+    if factory == "asgiweb_app":  # asgiweb's own runner and worker supervisor
+        command = [
+            sys.executable, "-c",
+            "from asgiweb import web; "
+            f"web.run_app('benchmarks.broadcast_fanout:asgiweb_app', workers={workers}, "
+            f"host='127.0.0.1', port={port}, access_log=None, print=None)",
+        ]
+    else:  # uvicorn's --workers supervisor, same event loop and WebSocket implementation
+        command = [
             sys.executable, "-m", "uvicorn", "--factory", f"benchmarks.broadcast_fanout:{factory}",
             "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-            "--log-level", "warning", "--no-access-log", "--loop", "uvloop",
-            "--ws", "websockets-sansio",
-        ],
-        cwd=REPO,
-        env=env,
-        start_new_session=True,
-    )
+            "--log-level", "warning", "--no-access-log", "--loop", "asyncio",
+        ]
+    server = subprocess.Popen(command, cwd=REPO, env=env, start_new_session=True)
     try:
         wait_until_serving(port, server)
-        time.sleep(0.5 * workers)  # every worker accepting
+        time.sleep(2.0 * workers)  # every worker accepting
         before = tree_rss_kib(server.pid)
         per_proc = args.clients // args.client_procs
         pipes = []
         procs = []
         ctx = multiprocessing.get_context("spawn")
-        for _ in range(args.client_procs):
+        for _ in range(args.client_procs):  # one process connects after the other
             parent, child = ctx.Pipe()
             proc = ctx.Process(
                 target=client_process, args=(port, per_proc, args.messages, child)
@@ -219,14 +241,17 @@ def measure(
             proc.start()
             pipes.append(parent)
             procs.append(proc)
-        for pipe in pipes:
-            assert pipe.recv() == "ready"
+            if not parent.poll(120):
+                raise RuntimeError("the clients did not connect within 120 s")
+            assert parent.recv() == "ready"
         after = tree_rss_kib(server.pid)
         start = time.monotonic()
-        asyncio.run(send_messages(port, args.messages, args.rate))
+        asyncio.run(asyncio.wait_for(send_messages(port, args.messages, args.rate), 120))
         delivered = 0
         latencies: list[float] = []
         for pipe in pipes:
+            if not pipe.poll(180):
+                raise RuntimeError("the clients did not report within 180 s")
             got, lat = pipe.recv()
             delivered += got
             latencies.extend(lat)
@@ -273,6 +298,7 @@ def main() -> None:
             configs = [
                 ("asgiweb, memory://, 1 worker", "asgiweb_app", "memory://", 1),
                 ("asgiweb, redis://, 2 workers", "asgiweb_app", redis_url, 2),
+                ("Starlette+broadcaster, memory://, 1 worker", "starlette_app", "memory://", 1),
                 ("Starlette+broadcaster, redis://, 2 workers", "starlette_app", redis_url, 2),
             ]
             configs = [c for c in configs if args.only in c[0]]

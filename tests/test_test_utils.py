@@ -431,3 +431,27 @@ class HelloTestCase(test_utils.AioHTTPTestCase):
             self.assertEqual(resp.status, 200)
             self.assertEqual(await resp.text(), "Hello world")
         self.assertTrue(self.server.in_process)
+
+
+async def test_releasing_a_streaming_response_stops_the_handler() -> None:
+    stopped: list[str] = []
+
+    async def forever(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse()
+        await resp.prepare(request)
+        try:
+            while True:
+                await resp.write(b"tick\n")
+                await asyncio.sleep(0.01)
+        except ConnectionResetError:
+            stopped.append("reset")
+            raise
+
+    app = web.Application()
+    app.router.add_get("/", forever)
+    async with test_utils.TestClient(test_utils.TestServer(app, in_process=True)) as client:
+        resp = await client.get("/")
+        assert await resp.content.readline() == b"tick\n"
+        async with asyncio.timeout(4):  # the handler is stopped, not waited for
+            await resp.release()
+    assert stopped == ["reset"]
