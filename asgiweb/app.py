@@ -6,7 +6,15 @@ import asyncio
 import logging
 import traceback
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import (
+    AsyncIterator,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    MutableMapping,
+)
+from contextlib import asynccontextmanager
 from functools import partial
 from html import escape as html_escape
 from http import HTTPStatus
@@ -15,7 +23,10 @@ from typing import Any, TypeVar, overload
 from .exceptions import HTTPException, NotAppKeyWarning
 from .jobs import read_body_before, reads_body_first
 from .keys import AppKey
+from .lifespan import cleanup as lifespan_cleanup
 from .lifespan import run_lifespan
+from .lifespan import shutdown as lifespan_shutdown
+from .lifespan import startup as lifespan_startup
 from .middlewares import build_chain, build_legacy_chain, middleware_stack
 from .mount import MountedASGIResource
 from .protocol import host_header_problem
@@ -29,7 +40,7 @@ from .routing import (
     exit_root_path,
 )
 from .signals import CleanupContext, FrozenList, Signal
-from .streams import ClientDisconnectedError
+from .streams import DEFAULT_READ_BUFSIZE, ClientDisconnectedError
 from .subapps import Domain, MaskDomain, MatchedSubAppResource, PrefixedSubAppResource
 from .typedefs import ASGIApp, Handler, Middleware, Receive, Scope, Send
 from .websocket import denial_sender
@@ -98,15 +109,24 @@ class Application(MutableMapping[Any, Any]):
         self,
         *,
         logger: logging.Logger = web_logger,
+        router: UrlDispatcher | None = None,
         middlewares: Iterable[Middleware] = (),
         handler_args: dict[str, Any] | None = None,
         client_max_size: int = 1024**2,
         client_max_fields: int = 1000,
         debug: bool = False,
         handler_cancellation: bool = False,
+        loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
+        if router is None:
+            router = UrlDispatcher()
+        else:
+            warnings.warn("router argument is deprecated", DeprecationWarning, stacklevel=2)
+        if loop is not None:
+            warnings.warn("loop argument is deprecated", DeprecationWarning, stacklevel=2)
+        self._loop = loop
         self.logger = logger
-        self._router = UrlDispatcher()
+        self._router = router
         self._middlewares: FrozenList[Middleware] = FrozenList(middlewares)
         self._handler_args = handler_args
         self._client_max_size = client_max_size
@@ -137,6 +157,13 @@ class Application(MutableMapping[Any, Any]):
         self._has_middlewares = True
         self._apps_tuple: tuple[Application, ...] = (self,)
 
+    def __init_subclass__(cls) -> None:
+        warnings.warn(
+            f"Inheritance class {cls.__name__} from web.Application is discouraged",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+
     # -- state: a MutableMapping ---------------------------------------------
 
     @overload
@@ -160,8 +187,8 @@ class Application(MutableMapping[Any, Any]):
         self._check_frozen()
         if not isinstance(key, AppKey):
             warnings.warn(
-                f"Application state key {key!r} is not a web.AppKey: use "
-                "KEY = web.AppKey(name, type) for typed, collision-free keys.",
+                f"It is recommended to use web.AppKey instances for keys (got {key!r}).\n"
+                "https://docs.aiohttp.org/en/stable/web_advanced.html#application-s-config",
                 category=NotAppKeyWarning,
                 stacklevel=2,
             )
@@ -204,6 +231,22 @@ class Application(MutableMapping[Any, Any]):
     # -- configuration ----------------------------------------------------------
 
     @property
+    def auto_decompress(self) -> bool:
+        """``handler_args={"auto_decompress": False}`` hands compressed request bodies over
+        as sent, as aiohttp does; by default they are decoded."""
+        if self._handler_args:
+            return bool(self._handler_args.get("auto_decompress", True))
+        return True
+
+    @property
+    def read_bufsize(self) -> int:
+        """``handler_args={"read_bufsize": n}`` (64 KiB by default), as
+        ``request.content.get_read_buffer_limits()`` reports it."""
+        if self._handler_args:
+            return int(self._handler_args.get("read_bufsize", DEFAULT_READ_BUFSIZE))
+        return DEFAULT_READ_BUFSIZE
+
+    @property
     def router(self) -> UrlDispatcher:
         return self._router
 
@@ -216,10 +259,76 @@ class Application(MutableMapping[Any, Any]):
         return self._debug
 
     @property
-    def loop(self) -> asyncio.AbstractEventLoop:
-        """The running event loop (deprecated in aiohttp too; kept for the seed's examples)."""
+    def loop(self) -> asyncio.AbstractEventLoop | None:
+        """Deprecated, as in aiohttp: the ``loop=`` argument, else the running loop, else None."""
         warnings.warn("loop property is deprecated", DeprecationWarning, stacklevel=2)
-        return asyncio.get_running_loop()
+        if self._loop is not None:
+            return self._loop
+        try:
+            return asyncio.get_running_loop()
+        except RuntimeError:
+            return None
+
+    def make_handler(self, **kwargs: Any) -> Application:
+        """Deprecated, as in aiohttp: freeze the app and return it (it is the ASGI handler).
+
+        aiohttp returns a protocol factory for ``loop.create_server()``; an asgiweb
+        application is served by an ASGI server instead (``web.AppRunner``, uvicorn).
+        """
+        warnings.warn(
+            "Application.make_handler(...) is deprecated, use AppRunner API instead",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        self.freeze()
+        return self
+
+    # -- lifecycle --------------------------------------------------------------
+
+    async def startup(self) -> None:
+        """Run ``on_startup`` (entering ``cleanup_ctx``) for this app and its sub-apps, once.
+
+        Servers do this through the ASGI lifespan protocol; call it yourself where
+        nobody sends lifespan events, e.g. when mounted in Starlette or FastAPI
+        (see :meth:`lifespan_context`).
+        """
+        await lifespan_startup(self)
+
+    async def shutdown(self) -> None:
+        """Run ``on_shutdown`` once; call it before :meth:`cleanup`."""
+        await lifespan_shutdown(self)
+
+    async def cleanup(self) -> None:
+        """Run ``on_cleanup`` once (exiting ``cleanup_ctx`` in reverse), after :meth:`shutdown`.
+
+        After a failed :meth:`startup` it exits the contexts that were entered.
+        """
+        await lifespan_cleanup(self)
+
+    @asynccontextmanager
+    async def lifespan_context(self, outer_app: object = None) -> AsyncIterator[None]:
+        """Run this app's signals around a block: startup on enter, shutdown and cleanup on exit.
+
+        Starlette's and FastAPI's ``Mount`` never pass lifespan events to a mounted
+        app; give them this as their ``lifespan`` (it accepts and ignores their app):
+
+        >>> outer = Starlette(routes=[Mount("/shop", app=shop)], lifespan=shop.lifespan_context)
+
+        If startup fails, the ``cleanup_ctx`` entries already entered are exited
+        and the error propagates (the outer server then refuses to start).
+        """
+        try:
+            await self.startup()
+        except BaseException:
+            await self.cleanup()
+            raise
+        try:
+            yield
+        finally:
+            try:
+                await self.shutdown()
+            finally:
+                await self.cleanup()
 
     @property
     def on_response_prepare(self) -> Signal[Request, StreamResponse]:
@@ -352,7 +461,9 @@ class Application(MutableMapping[Any, Any]):
     ) -> None:
         """Build the middleware chain of every route into *chains*, with the apps around it."""
         apps = (*parents, self)
-        for resource in self._router.resources():
+        # a custom router (router=, any object with resolve()) may have no resources()
+        resources = self._router.resources() if isinstance(self._router, UrlDispatcher) else ()
+        for resource in resources:
             if isinstance(resource, PrefixedSubAppResource):
                 continue
             for route in resource:
@@ -457,6 +568,14 @@ class Application(MutableMapping[Any, Any]):
             if response is not _CLIENT_GONE:
                 if not isinstance(response, StreamResponse):
                     response = self._not_a_response(request, response)
+                elif response.__http_exception__ and getattr(response, "__traceback__", 1) is None:
+                    # returned, never raised (a raised one carries its traceback)
+                    warnings.warn(
+                        "returning HTTPException object is deprecated (#2415) and will be "
+                        "removed, please raise the exception instead",
+                        DeprecationWarning,
+                        stacklevel=1,
+                    )
                 try:
                     await response.deliver(request)
                 except Exception as exc:
@@ -582,9 +701,17 @@ class Application(MutableMapping[Any, Any]):
     def _error_response(
         self, request: Request, status: int, exc: BaseException | None = None
     ) -> Response:
-        """aiohttp's error page: plain text, or HTML when the client accepts it."""
+        """aiohttp's error page: plain text, or HTML when the client accepts it.
+
+        Only a 500 has a body; another status (504 for a handler that timed out)
+        is an empty ``text/plain`` response, as in aiohttp.
+        """
         if exc is not None:
             server_logger.error("Error handling request from %s", request.remote, exc_info=exc)
+        if status != 500:
+            response = Response(status=status, content_type="text/plain")
+            response.force_close()
+            return response
         phrase = HTTPStatus(status).phrase
         title = f"{status} {phrase}"
         message = HTTPStatus(status).description

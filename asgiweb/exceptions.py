@@ -28,6 +28,7 @@ __all__ = (
     "HTTPRequestEntityTooLarge",
     "HTTPUnavailableForLegalReasons",
     "NotAppKeyWarning",
+    "PayloadAccessError",
     "BadJSONBody",
     "RequestPayloadError",
     "HTTPOk",
@@ -82,7 +83,19 @@ __all__ = (
 
 
 class NotAppKeyWarning(UserWarning):
-    """A plain ``str`` was used as an application key instead of a ``web.AppKey``."""
+    """A plain ``str`` was used as an application key instead of a ``web.AppKey``.
+
+    As in aiohttp, it is ignored unless warnings are turned on (``-W default``,
+    ``-X dev``, pytest's ``filterwarnings``): the filter below is appended, so
+    any filter the user sets comes first.
+    """
+
+
+warnings.filterwarnings("ignore", category=NotAppKeyWarning, append=True)
+
+
+class PayloadAccessError(Exception):
+    """The request body was read after the response had been sent."""
 
 
 class HTTPException(Response, Exception):

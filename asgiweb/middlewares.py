@@ -71,7 +71,9 @@ def normalize_path_middleware(
     >>> app = web.Application(middlewares=[web.normalize_path_middleware()])
     """
     if append_slash and remove_slash:
-        raise ValueError("Cannot both remove and append slash")
+        # aiohttp checks this with an assert; raise a ValueError that is also an
+        # AssertionError so that code catching either keeps working.
+        raise _ConfigurationError("Cannot both remove and append slash")
 
     @middleware
     async def impl(request: Request, handler: Handler) -> StreamResponse:
@@ -102,6 +104,10 @@ def normalize_path_middleware(
     return impl
 
 
+class _ConfigurationError(ValueError, AssertionError):
+    """A wrong argument that aiohttp rejects with an ``assert``."""
+
+
 def middleware_stack(middlewares: Iterable[Any]) -> tuple[tuple[Middleware, bool], ...]:
     """An app's middlewares, innermost first, each flagged new-style or not."""
     stack = []
@@ -110,8 +116,7 @@ def middleware_stack(middlewares: Iterable[Any]) -> tuple[tuple[Middleware, bool
             stack.append((m, True))
         else:
             warnings.warn(
-                f"old-style middleware {m!r} is deprecated: write it as "
-                "async def mw(request, handler) decorated with @web.middleware",
+                f'old-style middleware "{m!r}" deprecated, see #2252',
                 DeprecationWarning,
                 stacklevel=4,
             )

@@ -40,6 +40,7 @@ from .protocol import (
     parse_http_date,
 )
 from .streams import StreamReader
+from .transport import ScopeProtocol, ScopeTransport, scope_extra_info
 from .typedefs import Receive, Scope, Send
 
 if TYPE_CHECKING:
@@ -424,13 +425,17 @@ class BaseRequest(MutableMapping[str, Any]):
         return slice(start, end, 1)
 
     @property
-    def transport(self) -> None:
-        """Always ``None``: under ASGI the server owns the socket."""
-        return None
+    def transport(self) -> ScopeTransport:
+        """A read-only stand-in for aiohttp's transport: ``get_extra_info()``, ``is_closing()``.
+
+        The server owns the socket; see :mod:`asgiweb.transport`.
+        """
+        return ScopeTransport(self._scope, self.connection)
 
     @property
-    def protocol(self) -> None:
-        return None
+    def protocol(self) -> ScopeProtocol:
+        """A stand-in for aiohttp's ``RequestHandler``: ``logger`` and ``transport``."""
+        return ScopeProtocol(self.transport)
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -442,12 +447,9 @@ class BaseRequest(MutableMapping[str, Any]):
         return asyncio.current_task()
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
-        """``peername`` and ``sockname`` from the scope; *default* for anything else."""
-        if name == "peername":
-            return self._scope.get("client") or default
-        if name == "sockname":
-            return self._scope.get("server") or default
-        return default
+        """``peername``, ``sockname`` (and ``peercert`` with the ASGI TLS extension) from the
+        scope; *default* for anything else."""
+        return scope_extra_info(self._scope, name, default)
 
     # -- the body ----------------------------------------------------------
 
@@ -455,8 +457,14 @@ class BaseRequest(MutableMapping[str, Any]):
     def content(self) -> StreamReader:
         """The body as a stream: ``read(n)``, ``readany()``, ``readline()``, ``iter_chunked(n)``."""
         eof = self._read_bytes is not None or not self.body_exists
-        decoder = None if eof else decoder_for(self.headers.get("Content-Encoding"))
-        return StreamReader(self.connection.receive, eof=eof, decoder=decoder)
+        match_info = self._match_info
+        app = None if match_info is None else match_info.current_app
+        decode = not eof and (app is None or app.auto_decompress)
+        decoder = decoder_for(self.headers.get("Content-Encoding")) if decode else None
+        if app is None:
+            return StreamReader(self.connection.receive, eof=eof, decoder=decoder)
+        limit = app.read_bufsize
+        return StreamReader(self.connection.receive, eof=eof, decoder=decoder, limit=limit)
 
     @reify
     def body_exists(self) -> bool:

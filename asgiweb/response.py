@@ -7,6 +7,7 @@ import enum
 import json
 import math
 import time
+import warnings
 import zlib
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from http.cookies import Morsel, SimpleCookie
@@ -17,6 +18,7 @@ from multidict import CIMultiDict, CIMultiDictProxy, getversion
 
 from . import hdrs
 from .lazy import reify
+from .payload import BodyPayload, body_payload
 from .protocol import (
     ETAG_ANY,
     REASON_PHRASES,
@@ -522,7 +524,13 @@ class StreamResponse(MutableMapping[str, Any], HeadersMixin):
         await connection.send_body(bytes(data), more_body=True)
 
     async def drain(self) -> None:
-        """Kept for aiohttp compatibility: ASGI servers apply back-pressure in ``send``."""
+        """Deprecated, as in aiohttp: ``await write()`` waits already (the ASGI server
+        applies back-pressure in ``send``)."""
+        warnings.warn(
+            "drain method is deprecated, use await resp.write()",
+            DeprecationWarning,
+            stacklevel=2,
+        )
 
     async def write_eof(self, data: bytes = b"") -> None:
         """Finish the body (optionally with a last piece)."""
@@ -653,6 +661,7 @@ class Response(StreamResponse):
     _compressed_body: bytes | None = None
     _raw_content_type: tuple[bytes, bytes] | None = None
     _watch_disconnect = False
+    _payload: BodyPayload | None = None  # a body object streamed when sent
 
     def __init__(
         self,
@@ -739,7 +748,18 @@ class Response(StreamResponse):
             self._body = body.encode("utf-8")
             self._headers.setdefault(hdrs.CONTENT_TYPE, "text/plain; charset=utf-8")
         else:
-            raise ValueError(f"Unsupported body type {type(body)!r}")
+            payload = body_payload(body)
+            if payload is None:
+                raise ValueError(f"Unsupported body type {type(body)!r}")
+            self._body = None
+            self._payload = payload
+            self._pristine = None
+            if payload.content_type is not None:
+                self._headers.setdefault(hdrs.CONTENT_TYPE, payload.content_type)
+            if payload.content_disposition is not None:
+                self._headers.setdefault(hdrs.CONTENT_DISPOSITION, payload.content_disposition)
+            return
+        self._payload = None
         self._compressed_body = None
 
     @property
@@ -765,6 +785,8 @@ class Response(StreamResponse):
             return None
         if hdrs.CONTENT_LENGTH in self._headers:
             return int(self._headers[hdrs.CONTENT_LENGTH])
+        if self._payload is not None:
+            return self._payload.size
         if self._compressed_body is not None:
             return len(self._compressed_body)
         if self._body is not None:
@@ -777,6 +799,13 @@ class Response(StreamResponse):
 
     def _prepare_headers(self, request: BaseRequest) -> None:
         headers = self._headers
+        payload = self._payload
+        if payload is not None:
+            # a streamed body: its size when known, else the server frames it (chunked)
+            if hdrs.CONTENT_LENGTH not in headers and payload.size is not None:
+                headers[hdrs.CONTENT_LENGTH] = str(payload.size)
+            super()._prepare_headers(request)
+            return
         if hdrs.CONTENT_LENGTH in headers:
             if should_remove_content_length(request.method, self._status):
                 del headers[hdrs.CONTENT_LENGTH]
@@ -787,7 +816,7 @@ class Response(StreamResponse):
         super()._prepare_headers(request)
 
     def _apply_compression(self, coding: ContentCoding) -> None:
-        if self._chunked:
+        if self._chunked or self._payload is not None:
             super()._apply_compression(coding)
             return
         compressor = _compressor(coding, self._compression_strategy)
@@ -810,6 +839,9 @@ class Response(StreamResponse):
 
     async def deliver(self, request: BaseRequest) -> None:
         """``prepare()`` then ``write_eof()``, as exactly two ASGI messages."""
+        if self._payload is not None:
+            await self._deliver_payload(request, self._payload)
+            return
         if not self._sends_in_one_go or self._started or self._eof_sent:
             await super().deliver(request)
             return
@@ -877,7 +909,21 @@ class Response(StreamResponse):
         self._eof_sent = True
         await send({"type": "http.response.body", "body": body, "more_body": False})
 
+    async def _deliver_payload(self, request: BaseRequest, payload: BodyPayload) -> None:
+        """Send a streamed body: the headers, the body as the payload writes it, the end."""
+        try:
+            if not self.prepared:
+                await self.prepare(request)
+            if not self._must_be_empty_body and not self._eof_sent:
+                await payload.write(self)
+        finally:
+            await payload.close()
+        await StreamResponse.write_eof(self)
+
     async def write_eof(self, data: bytes = b"") -> None:
+        if self._payload is not None:
+            await super().write_eof(data)
+            return
         if self._eof_sent:
             return
         if self._compressed_body is not None:
@@ -926,4 +972,27 @@ def json_response(
         reason=reason,
         headers=headers,
         content_type=content_type,
+    )
+
+
+def json_bytes_response(
+    data: Any = _SENTINEL,
+    *,
+    dumps: Callable[[Any], bytes],
+    body: bytes | None = None,
+    status: int = 200,
+    reason: str | None = None,
+    headers: LooseHeaders | None = None,
+    content_type: str = "application/json",
+) -> Response:
+    """A JSON response from an encoder that returns bytes (orjson), without a str round trip.
+
+    >>> web.json_bytes_response({"ok": True}, dumps=orjson.dumps)
+    """
+    if data is not _SENTINEL:
+        if body is not None:
+            raise ValueError("only one of data or body should be specified")
+        body = dumps(data)
+    return Response(
+        body=body, status=status, reason=reason, headers=headers, content_type=content_type
     )

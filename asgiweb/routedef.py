@@ -35,12 +35,14 @@ __all__ = (
 class AbstractRouteDef(abc.ABC):
     """Something ``router.add_routes()`` can register."""
 
+    __slots__ = ()
+
     @abc.abstractmethod
     def register(self, router: UrlDispatcher) -> list[AbstractRoute]:
         """Add this definition to *router* and return the routes it made."""
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, slots=True)
 class RouteDef(AbstractRouteDef):
     """A route waiting to be registered: method, path, handler and options."""
 
@@ -59,7 +61,7 @@ class RouteDef(AbstractRouteDef):
         return [router.add_route(self.method, self.path, self.handler, **self.kwargs)]
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, slots=True)
 class StaticDef(AbstractRouteDef):
     """A static directory waiting to be registered: ``web.static("/static", "static/")``."""
 

@@ -32,6 +32,7 @@ import inspect
 import keyword
 import os
 import re
+import types
 import warnings
 from collections.abc import (
     Awaitable,
@@ -110,6 +111,10 @@ async def _default_expect_handler(request: Request) -> None:
 # -- abstract API -------------------------------------------------------------
 
 
+
+class _NotACoroutineError(TypeError, AssertionError):
+    """An expect handler that is no coroutine function (aiohttp rejects it with an ``assert``)."""
+
 class AbstractResource(Sized, Iterable["AbstractRoute"]):
     """A URL pattern with routes per method; subclass it for custom matching.
 
@@ -172,7 +177,7 @@ class AbstractRoute(abc.ABC):
         if expect_handler is None:
             expect_handler = _default_expect_handler
         if not inspect.iscoroutinefunction(expect_handler):
-            raise TypeError(f"Coroutine is expected, got {expect_handler!r}")
+            raise _NotACoroutineError(f"Coroutine is expected, got {expect_handler!r}")
         method = method.upper()
         if not METHOD_RE.match(method):
             raise ValueError(f"{method} is not allowed HTTP method")
@@ -183,7 +188,14 @@ class AbstractRoute(abc.ABC):
         ):
             pass
         elif inspect.isgeneratorfunction(handler):
-            raise TypeError(f"Bare generators are not supported as handlers: {handler!r}")
+            # a pre-async/await coroutine (``yield from``): deprecated as in aiohttp,
+            # and made awaitable, where aiohttp keeps a handler that fails when called
+            warnings.warn(
+                "Bare generators are deprecated, use @coroutine wrapper",
+                DeprecationWarning,
+                stacklevel=4,
+            )
+            handler = types.coroutine(handler)
         else:
             warnings.warn(
                 "Bare functions are deprecated, use async ones", DeprecationWarning, stacklevel=4
@@ -533,7 +545,7 @@ class DynamicResource(Resource):
         try:
             compiled = re.compile(pattern)
         except re.error as exc:
-            raise ValueError(f"Bad pattern '{pattern}' in route '{path}': {exc}") from None
+            raise ValueError(f"Bad pattern '{pattern}': {exc} (in route '{path}')") from None
         self._pattern = compiled
         self._formatter = formatter
         self._pieces = pieces

@@ -147,6 +147,7 @@ class BaseRunner(ABC):
         self._uvicorn_options = kwargs
         self._sites: list[BaseSite] = []
         self._server: ASGIApp | None = None
+        self._setup_failed = False  # cleanup() then releases what the failed setup() made
         self._served: InFlight | None = None
 
     @property
@@ -184,7 +185,11 @@ class BaseRunner(ABC):
                 loop.add_signal_handler(signal.SIGTERM, _raise_graceful_exit)
             except NotImplementedError:  # pragma: no cover - Windows
                 pass
-        self._server = await self._make_server()
+        try:
+            self._server = await self._make_server()
+        except BaseException:
+            self._setup_failed = True
+            raise
         self._served = InFlight(self._server)
 
     @abstractmethod
@@ -213,6 +218,10 @@ class BaseRunner(ABC):
                 finally:
                     await self._drain(sites)
                     self._sites.clear()
+                await self._cleanup_server()
+            elif self._setup_failed:
+                # as aiohttp: cleanup() after a failed setup() exits the entered cleanup_ctx
+                self._setup_failed = False
                 await self._cleanup_server()
             self._server = None
         finally:

@@ -74,9 +74,9 @@ class StaticResource(PrefixResource):
         try:
             root = Path(directory).expanduser().resolve(strict=True)
         except FileNotFoundError as error:
-            raise ValueError(f"No directory exists at '{directory}'") from error
+            raise ValueError(f"'{directory}' does not exist") from error
         if not root.is_dir():
-            raise ValueError(f"No directory exists at '{directory}'")
+            raise ValueError(f"'{root}' is not a directory")
         self._directory = root
         self._chunk_size = chunk_size
         self._show_index = show_index
@@ -212,8 +212,8 @@ class StaticResource(PrefixResource):
         return response
 
     def _directory_as_html(self, directory: Path) -> str:
+        # the root is "Index of /." as in aiohttp (pages and tests compare the title)
         relative = directory.relative_to(self._directory).as_posix()
-        relative = "" if relative == "." else relative
         index_of = f"Index of /{html_escape(relative)}"
         items = []
         for entry in sorted(directory.iterdir()):

@@ -13,6 +13,9 @@ class ClientDisconnectedError(ConnectionResetError):
     """The client went away before the request body was complete."""
 
 
+DEFAULT_READ_BUFSIZE = 2**16
+"""aiohttp's default ``read_bufsize`` (64 KiB)."""
+
 class StreamReader:
     """The body of a request, read on demand from ASGI ``http.request`` messages.
 
@@ -29,15 +32,22 @@ class StreamReader:
         "_disconnected",
         "_eof",
         "_eof_event",
+        "_limit",
         "_raw_eof",
         "_receive",
         "_total",
     )
 
     def __init__(
-        self, receive: Receive, *, eof: bool = False, decoder: BodyDecoder | None = None
+        self,
+        receive: Receive,
+        *,
+        eof: bool = False,
+        decoder: BodyDecoder | None = None,
+        limit: int = DEFAULT_READ_BUFSIZE,
     ) -> None:
         self._receive = receive
+        self._limit = limit
         self._buffer = bytearray()
         self._eof = eof
         self._raw_eof = eof
@@ -46,6 +56,14 @@ class StreamReader:
         self._eof_event: asyncio.Event | None = None
         # Set for a compressed body: what is read is what the decoder gives.
         self._decoder = decoder
+
+    def get_read_buffer_limits(self) -> tuple[int, int]:
+        """aiohttp's read buffer limits ``(low, high)``: ``read_bufsize`` and twice that.
+
+        Set with ``web.Application(handler_args={"read_bufsize": n})``. The ASGI
+        server decides how much it buffers; the figures are reported as in aiohttp.
+        """
+        return (self._limit, 2 * self._limit)
 
     @property
     def total_bytes(self) -> int:

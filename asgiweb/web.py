@@ -18,7 +18,13 @@ from .mount import MountedASGIResource
 from .multipart import BodyPartReader, MultipartReader
 from .protocol import ETag, HttpVersion, HttpVersion10, HttpVersion11
 from .request import BaseRequest, FileField, Request
-from .response import ContentCoding, Response, StreamResponse, json_response
+from .response import (
+    ContentCoding,
+    Response,
+    StreamResponse,
+    json_bytes_response,
+    json_response,
+)
 from .routedef import (
     AbstractRouteDef,
     RouteDef,
@@ -160,6 +166,7 @@ __all__ = (
     "delete",
     "get",
     "head",
+    "json_bytes_response",
     "json_response",
     "middleware",
     "normalize_path_middleware",

@@ -15,7 +15,7 @@ import logging
 import warnings
 from collections.abc import Callable, Iterable
 from functools import partial
-from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, NoReturn, TypeVar
 
 from .exceptions import HTTPBadRequest
 from .response import StreamResponse, encode_headers
@@ -81,7 +81,11 @@ class WSMsgType(enum.IntEnum):
 
 
 class WSMessage(NamedTuple):
-    """A received message: ``type``, ``data`` (str, bytes, close code or error), ``extra``."""
+    """A received message: ``type``, ``data`` (str, bytes, close code or error), ``extra``.
+
+    ``extra`` is ``''`` for TEXT and BINARY messages, the close reason for CLOSE,
+    and ``None`` otherwise (as in aiohttp).
+    """
 
     type: WSMsgType
     data: Any
@@ -133,7 +137,10 @@ class WebSocketReady(NamedTuple):
         return self.ok
 
 
-class WebSocketResponse(StreamResponse):
+_DecodeText = TypeVar("_DecodeText", bound=bool)
+
+
+class WebSocketResponse(StreamResponse, Generic[_DecodeText]):
     """A WebSocket connection, answered from a handler.
 
     >>> async def echo(request):
@@ -231,6 +238,7 @@ class WebSocketResponse(StreamResponse):
             raise ClientDisconnectedError("Connection lost")
         self._request = request
         self._ws_protocol = protocol
+        self._set_status(101, None)  # the handshake's status, whatever was set before
         self._asgi_receive = connection.receive
         self._asgi_send = connection.websocket_send or connection.send
         if self._heartbeat is not None:
@@ -475,7 +483,7 @@ class WebSocketResponse(StreamResponse):
                 msg_type = _BINARY
             size = len(data)
             if size <= self._max_msg_size or not self._max_msg_size:
-                return _new_message((msg_type, data, None))
+                return _new_message((msg_type, data, ""))
             error = WebSocketError(
                 WSCloseCode.MESSAGE_TOO_BIG,
                 f"Message size {size} exceeds limit {self._max_msg_size}",
@@ -526,7 +534,7 @@ class WebSocketResponse(StreamResponse):
         data = await self.receive_str(timeout=timeout)
         return loads(data)
 
-    def __aiter__(self) -> WebSocketResponse:
+    def __aiter__(self) -> WebSocketResponse[_DecodeText]:
         return self
 
     async def __anext__(self) -> WSMessage:

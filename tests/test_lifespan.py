@@ -130,7 +130,8 @@ async def test_cleanup_ctx_background_task_and_failure_is_logged_at_once(
             await asyncio.sleep(0)
             # logged while the app is still running, not at shutdown
             assert "bad message on the bus" in caplog.text
-            assert "stored under <AppKey(listener" in caplog.text
+            assert "stored under <AppKey(" in caplog.text
+            assert ".listener, type=" in caplog.text
 
 
 async def test_lifespan_under_hypercorn_with_a_subapp() -> None:

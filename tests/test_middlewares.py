@@ -216,3 +216,16 @@ async def test_middleware_handler_parameter_may_have_any_name(client_for: Client
     app.router.add_get("/", hello)
     r = await (await client_for(app)).get("/")
     assert (r.text, r.headers.get_list("x-tag")) == ("hi", ["1"])
+
+
+def test_aiohttp_messages() -> None:
+    async def factory(app: web.Application, handler: Handler) -> Handler:
+        return handler
+
+    with pytest.warns(DeprecationWarning) as record:
+        web.Application(middlewares=[factory]).freeze()
+    assert str(record[0].message) == f'old-style middleware "{factory!r}" deprecated, see #2252'
+    with pytest.raises(AssertionError, match="Cannot both remove and append slash"):
+        web.normalize_path_middleware(append_slash=True, remove_slash=True)
+    with pytest.raises(ValueError):
+        web.normalize_path_middleware(append_slash=True, remove_slash=True)

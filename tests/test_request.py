@@ -67,7 +67,7 @@ async def test_url_parts(client_for: ClientFactory) -> None:
     assert (seen["scheme"], seen["secure"]) == ("http", False)
     assert seen["remote"] == "127.0.0.1"
     assert seen["keep_alive"] is True
-    assert seen["transport"] is None
+    assert seen["transport"].get_extra_info("sslcontext") is None
     assert seen["match_info"] == {"tail": "a b/c"}
     assert seen["app"] is app
     assert seen["repr"] == "<Request GET /a b/c >"

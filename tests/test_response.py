@@ -459,3 +459,34 @@ async def test_headers_after_sending_include_content_length(client_for: ClientFa
     assert sent[0].prepared
     assert sent[0].headers["Content-Length"] == "4"
     assert sent[0].body_length == 4
+
+
+def test_json_bytes_response_as_aiohttp() -> None:
+    import aiohttp.web as aiohttp_web
+
+    def dumps(data: Any) -> bytes:
+        return json.dumps(data).encode()
+
+    for module in (web, aiohttp_web):
+        response = module.json_bytes_response({"a": 1}, dumps=dumps, status=201)
+        assert (response.body, response.status, response.content_type) == (
+            b'{"a": 1}',
+            201,
+            "application/json",
+        )
+        with pytest.raises(ValueError, match="only one of data or body"):
+            module.json_bytes_response({"a": 1}, dumps=dumps, body=b"{}")
+
+
+async def test_drain_is_deprecated(client_for: ClientFactory) -> None:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse()
+        await response.prepare(request)
+        with pytest.warns(DeprecationWarning, match="drain method is deprecated"):
+            await response.drain()
+        await response.write(b"ok")
+        return response
+
+    app = web.Application()
+    app.router.add_get("/", handler)
+    assert (await (await client_for(app)).get("/")).content == b"ok"

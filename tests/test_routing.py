@@ -323,3 +323,40 @@ async def test_plain_paths_of_parent_and_subapp(client_for: ClientFactory) -> No
     assert (await client.get("/x")).text == "parent"
     assert (await client.get("/sub/x")).text == "child"
     assert (await client.get("/sub")).status_code == 404
+
+
+def test_aiohttp_messages_and_checks() -> None:
+    router = UrlDispatcher()
+
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response()
+
+    with pytest.raises(ValueError) as info:
+        router.add_route("GET", r"/handler/{to:+++}", handler)
+    assert str(info.value).startswith("Bad pattern '/handler/(?P<to>+++)': nothing to repeat")
+
+    def not_a_coroutine(request: web.Request) -> None:
+        pass
+
+    # aiohttp uses assert here; the error is both AssertionError and TypeError
+    with pytest.raises(AssertionError, match="Coroutine is expected"):
+        router.add_get("/a", handler, expect_handler=not_a_coroutine)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        router.add_get("/b", handler, expect_handler=not_a_coroutine)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="does not exist"):
+        router.add_static("/static", "/no/such/directory")
+
+
+async def test_bare_generator_handler_warns_and_works(client_for: ClientFactory) -> None:
+    async def body() -> str:
+        return "from a generator"
+
+    def old_style(request: web.Request):  # type: ignore[no-untyped-def]
+        text = yield from body().__await__()
+        return web.Response(text=text)
+
+    app = web.Application()
+    with pytest.warns(DeprecationWarning, match="Bare generators are deprecated"):
+        app.router.add_get("/", old_style)
+    r = await (await client_for(app)).get("/")
+    assert r.text == "from a generator"

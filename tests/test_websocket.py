@@ -380,3 +380,27 @@ async def test_testclient_lifespan_state_reaches_ws(client_for: ClientFactory) -
     async with TestClient(echo_app()) as client, await client.ws_connect("/ws") as ws:
         await ws.send_str("state")
         assert await ws.receive_str() == "echo:state"
+
+
+async def test_status_is_101_after_prepare_and_messages_have_empty_extra(
+    live_server: ServerFactory,
+) -> None:
+    seen: dict[str, Any] = {}
+
+    async def handler(request: web.Request) -> web.WebSocketResponse[bool]:
+        ws: web.WebSocketResponse[bool] = web.WebSocketResponse()
+        ws.set_status(200)
+        await ws.prepare(request)
+        seen["status"] = ws.status
+        msg = await ws.receive()
+        seen["extra"] = msg.extra
+        await ws.close()
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/", handler)
+    server = await live_server(app)
+    async with aiohttp.ClientSession() as session, session.ws_connect(f"{server.url}/") as ws:
+        await ws.send_str("hi")
+        await ws.receive()
+    assert seen == {"status": 101, "extra": ""}  # as aiohttp
