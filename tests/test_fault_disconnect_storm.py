@@ -224,9 +224,11 @@ async def test_disconnect_storm_loses_nothing(http: str) -> None:
         assert stats["jobs"] == 0
         assert stats["tasks"] <= warm["tasks"] + 2  # nothing left running
         assert stats["rss_kib"] - baseline < RSS_BOUND_KIB
-        # Live objects wobble by a few hundred between storms; two objects kept
-        # per request would pass this bound by the second storm.
-        assert stats["objects"] - warm["objects"] < 2 * len(KINDS) * CLIENTS
+    # Live objects wobble between storms (one spike of +1,300 seen on a loaded
+    # machine); a leak raises every later storm, so the lowest count tells. Two
+    # objects kept per request pass this bound by the first measured storm.
+    lowest = min(stats["objects"] for stats in figures[1:])
+    assert lowest - warm["objects"] < 2 * len(KINDS) * CLIENTS
     assert server.returncode in (0, -signal.SIGTERM)  # uvicorn re-raises the signal it handled
     assert log == ""  # no traceback, no warning, no error: nothing at all
 
