@@ -248,14 +248,17 @@ class Application(MutableMapping[Any, Any]):
 
     @property
     def router(self) -> UrlDispatcher:
+        """The application's :class:`UrlDispatcher`: ``app.router.add_get(...)``."""
         return self._router
 
     @property
     def middlewares(self) -> FrozenList[Middleware]:
+        """The middlewares, outermost first; a list until the app freezes."""
         return self._middlewares
 
     @property
     def debug(self) -> bool:
+        """Whether error pages include tracebacks."""
         return self._debug
 
     @property
@@ -332,22 +335,27 @@ class Application(MutableMapping[Any, Any]):
 
     @property
     def on_response_prepare(self) -> Signal[Request, StreamResponse]:
+        """``async def cb(request, response)``: run before each response's headers go out."""
         return self._on_response_prepare
 
     @property
     def on_startup(self) -> Signal[Application]:
+        """``async def cb(app)``: run once at startup (ASGI lifespan or ``run_app``)."""
         return self._on_startup
 
     @property
     def on_shutdown(self) -> Signal[Application]:
+        """``async def cb(app)``: run once at shutdown, before connections are drained."""
         return self._on_shutdown
 
     @property
     def on_cleanup(self) -> Signal[Application]:
+        """``async def cb(app)``: run once after shutdown, when connections are closed."""
         return self._on_cleanup
 
     @property
     def cleanup_ctx(self) -> CleanupContext:
+        """Async generators run to their ``yield`` at startup and resumed at cleanup."""
         return self._cleanup_ctx
 
     def add_routes(self, routes: Iterable[Any]) -> list[AbstractRoute]:
@@ -421,10 +429,12 @@ class Application(MutableMapping[Any, Any]):
 
     @property
     def pre_frozen(self) -> bool:
+        """True once the router, middlewares and signals are frozen."""
         return self._pre_frozen
 
     @property
     def frozen(self) -> bool:
+        """True once the app tree is frozen and every route's middleware chain built."""
         return self._frozen
 
     def pre_freeze(self) -> None:

@@ -43,28 +43,20 @@ class Connection:
     >>> await connection.send_body(b"Hello", more_body=False)
     """
 
-    __slots__ = (
-        "client_gone",
-        "handler_cancelled",
-        "prepare_hook",
-        "receive",
-        "response_started",
-        "send",
-        "watcher",
-        "websocket_send",
-    )
+    # Defaults on the class: a request stores only what differs (fewer stores
+    # per request than __slots__, which would have to set every field).
+    #: the server's own ``send`` of a WebSocket scope, when ``send`` wraps it
+    websocket_send: Send | None = None
+    response_started = False
+    client_gone = False
+    handler_cancelled = False
+    watcher: DisconnectWatcher | None = None
+    prepare_hook: PrepareHook | None = None
 
     def __init__(self, receive: Receive, send: Send) -> None:
         self.receive = receive
         #: what responses send HTTP messages through
         self.send = send
-        #: the server's own ``send`` of a WebSocket scope, when ``send`` wraps it
-        self.websocket_send: Send | None = None
-        self.response_started = False
-        self.client_gone = False
-        self.handler_cancelled = False
-        self.watcher: DisconnectWatcher | None = None
-        self.prepare_hook: PrepareHook | None = None
 
     async def start_response(self, status: int, headers: list[tuple[bytes, bytes]]) -> None:
         """Send ``http.response.start``; from now on the response cannot become another one."""

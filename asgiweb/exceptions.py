@@ -161,32 +161,46 @@ class HTTPSuccessful(HTTPException):
 
 
 class HTTPOk(HTTPSuccessful):
+    """200 OK."""
+
     status_code = 200
 
 
 class HTTPCreated(HTTPSuccessful):
+    """201 Created."""
+
     status_code = 201
 
 
 class HTTPAccepted(HTTPSuccessful):
+    """202 Accepted."""
+
     status_code = 202
 
 
 class HTTPNonAuthoritativeInformation(HTTPSuccessful):
+    """203 Non-Authoritative Information."""
+
     status_code = 203
 
 
 class HTTPNoContent(HTTPSuccessful):
+    """204 No Content."""
+
     status_code = 204
     empty_body = True
 
 
 class HTTPResetContent(HTTPSuccessful):
+    """205 Reset Content."""
+
     status_code = 205
     empty_body = True
 
 
 class HTTPPartialContent(HTTPSuccessful):
+    """206 Partial Content."""
+
     status_code = 206
 
 
@@ -213,35 +227,51 @@ class HTTPMove(HTTPRedirection):
 
 
 class HTTPMultipleChoices(HTTPMove):
+    """300 Multiple Choices."""
+
     status_code = 300
 
 
 class HTTPMovedPermanently(HTTPMove):
+    """301 Moved Permanently."""
+
     status_code = 301
 
 
 class HTTPFound(HTTPMove):
+    """302 Found."""
+
     status_code = 302
 
 
 class HTTPSeeOther(HTTPMove):
+    """303 See Other."""
+
     status_code = 303
 
 
 class HTTPNotModified(HTTPRedirection):
+    """304 Not Modified."""
+
     status_code = 304
     empty_body = True
 
 
 class HTTPUseProxy(HTTPMove):
+    """305 Use Proxy."""
+
     status_code = 305
 
 
 class HTTPTemporaryRedirect(HTTPMove):
+    """307 Temporary Redirect."""
+
     status_code = 307
 
 
 class HTTPPermanentRedirect(HTTPMove):
+    """308 Permanent Redirect."""
+
     status_code = 308
 
 
@@ -250,22 +280,32 @@ class HTTPClientError(HTTPError):
 
 
 class HTTPBadRequest(HTTPClientError):
+    """400 Bad Request."""
+
     status_code = 400
 
 
 class HTTPUnauthorized(HTTPClientError):
+    """401 Unauthorized."""
+
     status_code = 401
 
 
 class HTTPPaymentRequired(HTTPClientError):
+    """402 Payment Required."""
+
     status_code = 402
 
 
 class HTTPForbidden(HTTPClientError):
+    """403 Forbidden."""
+
     status_code = 403
 
 
 class HTTPNotFound(HTTPClientError):
+    """404 Not Found."""
+
     status_code = 404
 
 
@@ -295,30 +335,44 @@ class HTTPMethodNotAllowed(HTTPClientError):
 
 
 class HTTPNotAcceptable(HTTPClientError):
+    """406 Not Acceptable."""
+
     status_code = 406
 
 
 class HTTPProxyAuthenticationRequired(HTTPClientError):
+    """407 Proxy Authentication Required."""
+
     status_code = 407
 
 
 class HTTPRequestTimeout(HTTPClientError):
+    """408 Request Timeout."""
+
     status_code = 408
 
 
 class HTTPConflict(HTTPClientError):
+    """409 Conflict."""
+
     status_code = 409
 
 
 class HTTPGone(HTTPClientError):
+    """410 Gone."""
+
     status_code = 410
 
 
 class HTTPLengthRequired(HTTPClientError):
+    """411 Length Required."""
+
     status_code = 411
 
 
 class HTTPPreconditionFailed(HTTPClientError):
+    """412 Precondition Failed."""
+
     status_code = 412
 
 
@@ -335,46 +389,68 @@ class HTTPRequestEntityTooLarge(HTTPClientError):
 
 
 class HTTPRequestURITooLong(HTTPClientError):
+    """414 Request-URI Too Long."""
+
     status_code = 414
 
 
 class HTTPUnsupportedMediaType(HTTPClientError):
+    """415 Unsupported Media Type."""
+
     status_code = 415
 
 
 class HTTPRequestRangeNotSatisfiable(HTTPClientError):
+    """416 Requested Range Not Satisfiable."""
+
     status_code = 416
 
 
 class HTTPExpectationFailed(HTTPClientError):
+    """417 Expectation Failed."""
+
     status_code = 417
 
 
 class HTTPMisdirectedRequest(HTTPClientError):
+    """421 Misdirected Request."""
+
     status_code = 421
 
 
 class HTTPUnprocessableEntity(HTTPClientError):
+    """422 Unprocessable Entity."""
+
     status_code = 422
 
 
 class HTTPFailedDependency(HTTPClientError):
+    """424 Failed Dependency."""
+
     status_code = 424
 
 
 class HTTPUpgradeRequired(HTTPClientError):
+    """426 Upgrade Required."""
+
     status_code = 426
 
 
 class HTTPPreconditionRequired(HTTPClientError):
+    """428 Precondition Required."""
+
     status_code = 428
 
 
 class HTTPTooManyRequests(HTTPClientError):
+    """429 Too Many Requests."""
+
     status_code = 429
 
 
 class HTTPRequestHeaderFieldsTooLarge(HTTPClientError):
+    """431 Request Header Fields Too Large."""
+
     status_code = 431
 
 
@@ -402,6 +478,7 @@ class HTTPUnavailableForLegalReasons(HTTPClientError):
 
     @property
     def link(self) -> URL | None:
+        """The URL of the party demanding the block, if given."""
         return self._link
 
 
@@ -449,40 +526,60 @@ class HTTPServerError(HTTPError):
 
 
 class HTTPInternalServerError(HTTPServerError):
+    """500 Internal Server Error."""
+
     status_code = 500
 
 
 class HTTPNotImplemented(HTTPServerError):
+    """501 Not Implemented."""
+
     status_code = 501
 
 
 class HTTPBadGateway(HTTPServerError):
+    """502 Bad Gateway."""
+
     status_code = 502
 
 
 class HTTPServiceUnavailable(HTTPServerError):
+    """503 Service Unavailable."""
+
     status_code = 503
 
 
 class HTTPGatewayTimeout(HTTPServerError):
+    """504 Gateway Timeout."""
+
     status_code = 504
 
 
 class HTTPVersionNotSupported(HTTPServerError):
+    """505 HTTP Version Not Supported."""
+
     status_code = 505
 
 
 class HTTPVariantAlsoNegotiates(HTTPServerError):
+    """506 Variant Also Negotiates."""
+
     status_code = 506
 
 
 class HTTPInsufficientStorage(HTTPServerError):
+    """507 Insufficient Storage."""
+
     status_code = 507
 
 
 class HTTPNotExtended(HTTPServerError):
+    """510 Not Extended."""
+
     status_code = 510
 
 
 class HTTPNetworkAuthenticationRequired(HTTPServerError):
+    """511 Network Authentication Required."""
+
     status_code = 511

@@ -5,7 +5,9 @@ value and a dict of parameters. It understands
 
 - quoted strings, with ``;`` inside them and ``\\"``/``\\\\`` escapes
   (RFC 9110 §5.6.4); other backslashes are kept, so a Windows path that a
-  browser sends unescaped (``filename="C:\\dir\\a.txt"``) survives;
+  browser sends unescaped (``filename="C:\\dir\\a.txt"``) survives, and a
+  value whose escapes would run past its closing quote (a browser's
+  ``name="a\\"``) is read literally;
 - extended values ``name*=charset'lang'%XX…`` (RFC 8187, the successor of
   RFC 5987) and continuations ``name*0=…; name*1*=…`` (RFC 2231); the decoded
   value also replaces the plain ``name``, as RFC 6266 §4.3 asks, and an
@@ -37,6 +39,8 @@ __all__ = ["decode_extended_value", "parse_header_params"]
 _PARAM_RE = re.compile(r'\s*;\s*([^\s;=]+)\s*(?:=\s*("(?:[^"\\]|\\.)*(?:"|\\?$)|[^;]*))?')
 _UNESCAPE_RE = re.compile(r'\\([\\"])')
 _CONTINUATION_RE = re.compile(r"^(.+?)\*(\d{1,3})(\*?)$")
+_CLEAN_END_RE = re.compile(r"\s*(?:;|$)")
+_LITERAL_END_RE = re.compile(r'"(?=\s*(?:;|$))')
 
 
 def decode_extended_value(value: str) -> str | None:
@@ -100,6 +104,16 @@ def parse_header_params(header: str) -> tuple[str, dict[str, str]]:
         raw = match.group(2)
         if raw is None:
             continue  # a name without '=' is not a parameter
+        if raw.startswith('"') and not _CLEAN_END_RE.match(rest, pos):
+            # Read as a quoted string, the value swallowed text up to a later
+            # quote. Browsers do not escape '\\' in multipart names (they send
+            # '"' as %22), so name="a\\" ends at the first quote that is
+            # followed by ';' or the end: take the backslashes literally.
+            literal = _LITERAL_END_RE.search(rest, match.start(2) + 1)
+            if literal is not None:
+                params.setdefault(name, rest[match.start(2) + 1 : literal.start()])
+                pos = literal.end()
+                continue
         part = _CONTINUATION_RE.match(name)
         if part is not None:
             base, index, star = part.groups()

@@ -46,6 +46,7 @@ class HeadCounter:
         self.reset()
 
     def reset(self) -> None:
+        """Start counting a new request head (the next request on the connection)."""
         self.line = 0  # bytes of the current, unfinished line
         self.lines = 0  # complete lines so far (the request line, then headers)
         self.size = 0  # bytes of this head so far

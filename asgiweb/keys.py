@@ -35,6 +35,7 @@ class BaseKey(Generic[_T]):
 
     @property
     def name(self) -> str:
+        """The key's name, as given to its constructor."""
         return self._name
 
     def __lt__(self, other: object) -> bool:

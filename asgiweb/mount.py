@@ -49,6 +49,7 @@ class MountedASGIResource(PrefixResource):
 
     @property
     def app(self) -> ASGIApp:
+        """The mounted ASGI application."""
         return self._asgi_app
 
     async def resolve(self, request: Request) -> ResolveResult:

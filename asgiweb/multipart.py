@@ -60,6 +60,7 @@ class BodyPartReader:
         self.filename: str | None = params.get("filename")
 
     def at_eof(self) -> bool:
+        """True once the part's body has been read."""
         return self._at_eof
 
     async def read_chunk(self, size: int = chunk_size) -> bytes:
@@ -289,6 +290,7 @@ class MultipartReader:
         return self._events.popleft()
 
     def at_eof(self) -> bool:
+        """True once the final boundary has been read."""
         return self._at_eof
 
     async def next(self) -> BodyPartReader | None:

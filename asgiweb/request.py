@@ -253,6 +253,7 @@ class BaseRequest(MutableMapping[str, Any]):
 
     @property
     def secure(self) -> bool:
+        """True for ``https``."""
         return self.scheme == "https"
 
     @reify
@@ -355,6 +356,7 @@ class BaseRequest(MutableMapping[str, Any]):
 
     @property
     def charset(self) -> str | None:
+        """The ``charset`` parameter of ``Content-Type``, if any."""
         return self._content_type_parts[1].get("charset")
 
     def _raw_header(self, name: bytes) -> bytes | None:
@@ -384,22 +386,27 @@ class BaseRequest(MutableMapping[str, Any]):
 
     @reify
     def if_modified_since(self) -> datetime.datetime | None:
+        """``If-Modified-Since`` as an aware datetime, ``None`` if absent or invalid."""
         return parse_http_date(self.headers.get("If-Modified-Since"))
 
     @reify
     def if_unmodified_since(self) -> datetime.datetime | None:
+        """``If-Unmodified-Since`` as an aware datetime, ``None`` if absent or invalid."""
         return parse_http_date(self.headers.get("If-Unmodified-Since"))
 
     @reify
     def if_range(self) -> datetime.datetime | None:
+        """``If-Range`` as an aware datetime, ``None`` if absent or not a date."""
         return parse_http_date(self.headers.get("If-Range"))
 
     @reify
     def if_match(self) -> tuple[ETag, ...] | None:
+        """``If-Match`` as a tuple of :class:`ETag`, ``None`` if absent."""
         return parse_etags(self.headers.get("If-Match"))
 
     @reify
     def if_none_match(self) -> tuple[ETag, ...] | None:
+        """``If-None-Match`` as a tuple of :class:`ETag`, ``None`` if absent."""
         return parse_etags(self.headers.get("If-None-Match"))
 
     @reify
@@ -439,11 +446,13 @@ class BaseRequest(MutableMapping[str, Any]):
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
+        """The running event loop (deprecated, as in aiohttp)."""
         warnings.warn("request.loop property is deprecated", DeprecationWarning, stacklevel=2)
         return asyncio.get_running_loop()
 
     @reify
     def task(self) -> asyncio.Task[Any] | None:
+        """The task handling this request."""
         return asyncio.current_task()
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
@@ -491,6 +500,7 @@ class BaseRequest(MutableMapping[str, Any]):
 
     @property
     def has_body(self) -> bool:
+        """Deprecated alias of :attr:`can_read_body`."""
         warnings.warn(
             "request.has_body is deprecated, use request.can_read_body",
             DeprecationWarning,

@@ -172,10 +172,12 @@ class StreamResponse(MutableMapping[str, Any], HeadersMixin):
 
     @property
     def status(self) -> int:
+        """The HTTP status code."""
         return self._status
 
     @property
     def reason(self) -> str:
+        """The reason phrase (the standard one unless set)."""
         reason = self._reason
         if reason is None:
             reason = self._reason = REASON_PHRASES.get(self._status, "")
@@ -198,6 +200,7 @@ class StreamResponse(MutableMapping[str, Any], HeadersMixin):
 
     @property
     def keep_alive(self) -> bool | None:
+        """``False`` after :meth:`force_close`, else ``None`` (the server decides)."""
         return self._keep_alive
 
     def force_close(self) -> None:
@@ -212,10 +215,12 @@ class StreamResponse(MutableMapping[str, Any], HeadersMixin):
 
     @property
     def chunked(self) -> bool:
+        """True after :meth:`enable_chunked_encoding`."""
         return self._chunked
 
     @property
     def compression(self) -> bool:
+        """True after :meth:`enable_compression`."""
         return self._compression
 
     def enable_chunked_encoding(self, chunk_size: int | None = None) -> None:
@@ -243,10 +248,12 @@ class StreamResponse(MutableMapping[str, Any], HeadersMixin):
 
     @property
     def headers(self) -> CIMultiDict[str]:
+        """The response headers, changeable until the response is prepared."""
         return self._headers
 
     @property
     def cookies(self) -> SimpleCookie:
+        """Cookies to send, as a ``SimpleCookie`` (see :meth:`set_cookie`)."""
         if self._cookies is None:
             self._pristine = None
             self._cookies = SimpleCookie()
@@ -521,7 +528,10 @@ class StreamResponse(MutableMapping[str, Any], HeadersMixin):
             data = self._compressor.compress(data)
             if not data:
                 return
-        await connection.send_body(bytes(data), more_body=True)
+        # connection.send directly, not send_body(): one coroutine frame less per piece
+        await connection.send(
+            {"type": "http.response.body", "body": bytes(data), "more_body": True}
+        )
 
     async def drain(self) -> None:
         """Deprecated, as in aiohttp: ``await write()`` waits already (the ASGI server
@@ -736,6 +746,7 @@ class Response(StreamResponse):
 
     @property
     def body(self) -> bytes | bytearray | memoryview | None:
+        """The body as bytes (``None`` when there is none)."""
         return self._body
 
     @body.setter
@@ -764,6 +775,7 @@ class Response(StreamResponse):
 
     @property
     def text(self) -> str | None:
+        """The body decoded with the response charset (UTF-8 by default)."""
         if self._body is None:
             return None
         return bytes(self._body).decode(self.charset or "utf-8")
@@ -838,7 +850,15 @@ class Response(StreamResponse):
     _sends_in_one_go = True
 
     async def deliver(self, request: BaseRequest) -> None:
-        """``prepare()`` then ``write_eof()``, as exactly two ASGI messages."""
+        """``prepare()`` then ``write_eof()``, as exactly two ASGI messages.
+
+        Headers untouched since the response was built from a template go out
+        pre-encoded; other responses are prepared in place. A subclass that
+        overrides how it is prepared or written, or a response the handler
+        prepared, takes ``prepare()`` + ``write_eof()``. Each of the three sends
+        the same messages (tests/test_send_paths.py); the two shortcuts are
+        kept because each measurably pays (docs/architecture.md).
+        """
         if self._payload is not None:
             await self._deliver_payload(request, self._payload)
             return
@@ -869,25 +889,10 @@ class Response(StreamResponse):
             else:
                 raw_headers = [(b"content-length", b"0")]
         else:
-            if (
-                200 <= status < 300
-                and status != 204
-                and self._cookies is None
-                and not self._compression
-                and not self._chunked
-                and self._keep_alive is None
-                and request.method != "HEAD"
-                and hdrs.CONTENT_LENGTH not in headers
-            ):
-                # the common case, without the general path's checks
-                body = self._body or b""
-                headers[hdrs.CONTENT_LENGTH] = str(len(body))
-                if body and hdrs.CONTENT_TYPE not in headers:
-                    headers[hdrs.CONTENT_TYPE] = "application/octet-stream"
-            else:
-                body = None
-                self._must_be_empty_body = must_be_empty_body(request.method, status)
-                self._prepare_headers(request)
+            # prepare()'s work, in place: no extra frames, no disconnect watcher
+            body = None
+            self._must_be_empty_body = must_be_empty_body(request.method, status)
+            self._prepare_headers(request)
             hook = connection.prepare_hook
             if hook is not None:
                 await hook(request, self)

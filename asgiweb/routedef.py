@@ -89,10 +89,12 @@ def route(method: str, path: str, handler: Handler | type[AbstractView], **kwarg
 
 
 def head(path: str, handler: Handler, **kwargs: Any) -> RouteDef:
+    """A ``HEAD`` route definition for ``app.add_routes([...])``."""
     return route("HEAD", path, handler, **kwargs)
 
 
 def options(path: str, handler: Handler, **kwargs: Any) -> RouteDef:
+    """An ``OPTIONS`` route definition for ``app.add_routes([...])``."""
     return route("OPTIONS", path, handler, **kwargs)
 
 
@@ -109,18 +111,22 @@ def get(
 
 
 def post(path: str, handler: Handler, **kwargs: Any) -> RouteDef:
+    """A ``POST`` route definition for ``app.add_routes([...])``."""
     return route("POST", path, handler, **kwargs)
 
 
 def put(path: str, handler: Handler, **kwargs: Any) -> RouteDef:
+    """A ``PUT`` route definition for ``app.add_routes([...])``."""
     return route("PUT", path, handler, **kwargs)
 
 
 def patch(path: str, handler: Handler, **kwargs: Any) -> RouteDef:
+    """A ``PATCH`` route definition for ``app.add_routes([...])``."""
     return route("PATCH", path, handler, **kwargs)
 
 
 def delete(path: str, handler: Handler, **kwargs: Any) -> RouteDef:
+    """A ``DELETE`` route definition for ``app.add_routes([...])``."""
     return route("DELETE", path, handler, **kwargs)
 
 
@@ -174,27 +180,35 @@ class RouteTableDef(Sequence[AbstractRouteDef]):
         return inner
 
     def head(self, path: str, **kwargs: Any) -> _Deco:
+        """Decorator: register the handler for ``HEAD`` *path*."""
         return self.route("HEAD", path, **kwargs)
 
     def get(self, path: str, **kwargs: Any) -> _Deco:
+        """Decorator: register the handler for ``GET`` (and ``HEAD``) *path*."""
         return self.route("GET", path, **kwargs)
 
     def post(self, path: str, **kwargs: Any) -> _Deco:
+        """Decorator: register the handler for ``POST`` *path*."""
         return self.route("POST", path, **kwargs)
 
     def put(self, path: str, **kwargs: Any) -> _Deco:
+        """Decorator: register the handler for ``PUT`` *path*."""
         return self.route("PUT", path, **kwargs)
 
     def patch(self, path: str, **kwargs: Any) -> _Deco:
+        """Decorator: register the handler for ``PATCH`` *path*."""
         return self.route("PATCH", path, **kwargs)
 
     def delete(self, path: str, **kwargs: Any) -> _Deco:
+        """Decorator: register the handler for ``DELETE`` *path*."""
         return self.route("DELETE", path, **kwargs)
 
     def options(self, path: str, **kwargs: Any) -> _Deco:
+        """Decorator: register the handler for ``OPTIONS`` *path*."""
         return self.route("OPTIONS", path, **kwargs)
 
     def view(self, path: str, **kwargs: Any) -> _Deco:
+        """Decorator: register a class-based view for every method of *path*."""
         return self.route(METH_ANY, path, **kwargs)
 
     def static(self, prefix: str, path: str | os.PathLike[str], **kwargs: Any) -> None:

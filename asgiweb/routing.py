@@ -128,6 +128,7 @@ class AbstractResource(Sized, Iterable["AbstractRoute"]):
 
     @property
     def name(self) -> str | None:
+        """The resource's name for ``router[name]``, or ``None``."""
         return self._name
 
     @property
@@ -208,14 +209,17 @@ class AbstractRoute(abc.ABC):
 
     @property
     def method(self) -> str:
+        """The HTTP method, upper case (``*`` for any)."""
         return self._method
 
     @property
     def handler(self) -> Handler:
+        """The handler (or class-based view) the route calls."""
         return self._handler  # type: ignore[return-value, unused-ignore]
 
     @property
     def resource(self) -> AbstractResource | None:
+        """The resource the route belongs to."""
         return self._resource
 
     @property
@@ -232,6 +236,7 @@ class AbstractRoute(abc.ABC):
         """Build a URL for this route's resource."""
 
     async def handle_expect_header(self, request: Request) -> StreamResponse | None:
+        """Run the route's ``Expect:`` handler: ``None`` continues, a response answers."""
         return await self._expect_handler(request)
 
 
@@ -275,21 +280,26 @@ class UrlMappingMatchInfo(dict[str, str]):
 
     @property
     def handler(self) -> Handler:
+        """The matched route's handler."""
         return self._route.handler
 
     @property
     def route(self) -> AbstractRoute:
+        """The matched route."""
         return self._route
 
     @property
     def expect_handler(self) -> ExpectHandler:
+        """The matched route's ``Expect:`` handler."""
         return self._route.handle_expect_header
 
     @property
     def http_exception(self) -> HTTPException | None:
+        """The 404/405 to raise when nothing matched, else ``None``."""
         return None
 
     def get_info(self) -> dict[str, Any]:
+        """The matched route's :meth:`AbstractRoute.get_info`."""
         return self._route.get_info()
 
     @property
@@ -298,6 +308,7 @@ class UrlMappingMatchInfo(dict[str, str]):
         return self._apps
 
     def add_app(self, app: Application) -> None:
+        """Put *app* outside the apps found so far (sub-apps resolve inside out)."""
         if self._frozen:
             raise RuntimeError("Cannot change apps stack after .freeze() call")
         if self._current_app is None:
@@ -352,10 +363,12 @@ class SystemRoute(AbstractRoute):
 
     @property
     def status(self) -> int:
+        """The status of the error this route raises."""
         return self._http_exception.status
 
     @property
     def reason(self) -> str:
+        """The reason phrase of the error this route raises."""
         return self._http_exception.reason
 
     def __repr__(self) -> str:
@@ -398,6 +411,7 @@ class ResourceRoute(AbstractRoute):
 
     @property
     def resource(self) -> AbstractResource:
+        """The resource the route belongs to."""
         assert self._resource is not None
         return self._resource
 
@@ -431,6 +445,7 @@ class Resource(AbstractResource):
         *,
         expect_handler: ExpectHandler | None = None,
     ) -> ResourceRoute:
+        """Add a route for *method* (``*`` for any) calling *handler*."""
         method = method.upper()
         existing = self._routes.get(method, self._any_route)
         if existing is not None:
@@ -443,6 +458,7 @@ class Resource(AbstractResource):
         return route
 
     def register_route(self, route: ResourceRoute) -> None:
+        """Add an existing route object to this resource."""
         if not isinstance(route, ResourceRoute):
             raise TypeError(f"Instance of Route class is required, got {route!r}")
         if route.method == METH_ANY:
@@ -640,6 +656,7 @@ class AbstractView(abc.ABC):
 
     @property
     def request(self) -> Request:
+        """The request being handled."""
         return self._request
 
     @abc.abstractmethod
@@ -890,9 +907,11 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
 
     @property
     def frozen(self) -> bool:
+        """True once the router refuses new resources."""
         return self._frozen
 
     def freeze(self) -> None:
+        """Refuse new resources from now on (the app does it when it starts)."""
         self._frozen = True
         for resource in self._resources:
             resource.freeze()
@@ -1003,9 +1022,11 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
         return resource.add_route(method, handler, expect_handler=expect_handler)
 
     def add_head(self, path: str, handler: Handler, **kwargs: Any) -> AbstractRoute:
+        """Route ``HEAD`` *path* to *handler*."""
         return self.add_route("HEAD", path, handler, **kwargs)
 
     def add_options(self, path: str, handler: Handler, **kwargs: Any) -> AbstractRoute:
+        """Route ``OPTIONS`` *path* to *handler*."""
         return self.add_route("OPTIONS", path, handler, **kwargs)
 
     def add_get(
@@ -1024,15 +1045,19 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
         return resource.add_route("GET", handler, **kwargs)
 
     def add_post(self, path: str, handler: Handler, **kwargs: Any) -> AbstractRoute:
+        """Route ``POST`` *path* to *handler*."""
         return self.add_route("POST", path, handler, **kwargs)
 
     def add_put(self, path: str, handler: Handler, **kwargs: Any) -> AbstractRoute:
+        """Route ``PUT`` *path* to *handler*."""
         return self.add_route("PUT", path, handler, **kwargs)
 
     def add_patch(self, path: str, handler: Handler, **kwargs: Any) -> AbstractRoute:
+        """Route ``PATCH`` *path* to *handler*."""
         return self.add_route("PATCH", path, handler, **kwargs)
 
     def add_delete(self, path: str, handler: Handler, **kwargs: Any) -> AbstractRoute:
+        """Route ``DELETE`` *path* to *handler*."""
         return self.add_route("DELETE", path, handler, **kwargs)
 
     def add_static(
@@ -1088,12 +1113,15 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
     # views
 
     def resources(self) -> ResourcesView:
+        """Every resource, in registration order."""
         return ResourcesView(self._resources)
 
     def routes(self) -> RoutesView:
+        """Every route of every resource, in registration order."""
         return RoutesView(self._resources)
 
     def named_resources(self) -> Mapping[str, AbstractResource]:
+        """The named resources, by name (read-only)."""
         return MappingProxyType(self._named_resources)
 
     def __iter__(self) -> Iterator[str]:

@@ -35,6 +35,7 @@ from .app import Application
 from .headlimits import HeadLimits
 from .inflight import InFlight, drop_cut_tracebacks
 from .lifespan import cleanup, shutdown, startup
+from .server import Server
 from .typedefs import ASGIApp
 
 if TYPE_CHECKING:
@@ -82,6 +83,20 @@ _AIOHTTP_ONLY_OPTIONS = frozenset(
         "timeout_ceil_threshold",
         "loop",
         "debug",
+    }
+)
+
+
+# aiohttp's connection options that the runner applies (see BaseRunner).
+_CONNECTION_OPTIONS = frozenset(
+    {
+        "access_log",
+        "keepalive_timeout",
+        "max_field_size",
+        "max_headers",
+        "max_line_size",
+        "tcp_keepalive",
+        *_AIOHTTP_ONLY_OPTIONS,
     }
 )
 
@@ -371,6 +386,10 @@ class ServerRunner(BaseRunner):
             raise TypeError(
                 f"web_server must be an ASGI app such as web.Server, got {web_server!r}"
             )
+        if isinstance(web_server, Server):
+            # aiohttp's Server(handler, **kwargs) hands these to its connections.
+            given = {k: v for k, v in web_server.kwargs.items() if k in _CONNECTION_OPTIONS}
+            kwargs = {**given, **kwargs}
         super().__init__(handle_signals=handle_signals, **kwargs)
         self._web_server = web_server
 

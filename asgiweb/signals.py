@@ -8,10 +8,13 @@ packages' classes, which aiohttp itself uses, rather than copies of our own:
   annotations, ``isinstance`` checks, hashing a frozen list and the
   ``@app.on_startup`` decorator form behave the same.
 - Per call: iterating, ``len()`` and ``bool()`` are C code in
-  ``frozenlist``; ``Signal.send`` is the same Python loop either way.
-- Import: ``frozenlist`` is one small extension module; ``aiosignal`` also
-  imports ``typing_extensions`` on Python < 3.13 (a few milliseconds, the
-  measured cost of this choice).
+  ``frozenlist`` (``bool()`` of an empty signal measured about 3x faster
+  than our former pure-Python copy); ``Signal.send`` is the same Python
+  loop either way (no difference above the noise).
+- Import: the cost of this choice. Measured as CPU time on a busy 2-core
+  machine where ``from asgiweb import web`` took about 300 ms: about 4.5 ms
+  for ``frozenlist`` and 6-7 ms for ``aiosignal``, most of it the
+  ``typing_extensions`` it imports on Python < 3.13.
 
 The subclasses below only change what a frozen list says when it is
 modified: aiohttp's ``"Cannot modify frozen list."`` stays the start of the
@@ -175,4 +178,5 @@ class CleanupError(RuntimeError):
 
     @property
     def exceptions(self) -> list[BaseException]:
+        """The exceptions the cleanup callbacks raised, in cleanup order."""
         return cast(list[BaseException], self.args[1])

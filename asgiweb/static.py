@@ -92,6 +92,7 @@ class StaticResource(PrefixResource):
 
     @property
     def directory(self) -> Path:
+        """The directory served, resolved."""
         return self._directory
 
     def get_info(self) -> dict[str, Any]:

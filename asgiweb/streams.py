@@ -97,6 +97,7 @@ class StreamReader:
         await self._eof_event.wait()
 
     def exception(self) -> BaseException | None:
+        """``ClientDisconnectedError`` once the client disconnected mid-body, else ``None``."""
         return ClientDisconnectedError("Connection lost") if self._disconnected else None
 
     async def _next_message(self) -> bytes:

@@ -37,6 +37,7 @@ class PrefixedSubAppResource(PrefixResource):
 
     @property
     def app(self) -> Application:
+        """The sub-application."""
         return self._app
 
     def add_prefix(self, prefix: str) -> None:
@@ -101,6 +102,7 @@ class Domain(AbstractRuleMatching):
         return self._domain
 
     def validation(self, domain: str) -> str:
+        """*domain* lower-cased and checked; ``ValueError`` if it is no host name."""
         if not isinstance(domain, str):
             raise TypeError("Domain must be str")
         domain = domain.rstrip(".").lower()
@@ -126,6 +128,7 @@ class Domain(AbstractRuleMatching):
         return self.match_domain(host)
 
     def match_domain(self, host: str) -> bool:
+        """Whether the request's ``Host`` is this domain."""
         host = host.lower()
         return host == self._domain or host.partition(":")[0] == self._domain
 

@@ -1033,5 +1033,5 @@ def make_mocked_request(
     request = Request(scope, receive, send, client_max_size, client_max_fields)
     info = UrlMappingMatchInfo({} if match_info is _SENTINEL else dict(match_info), mock.Mock())
     info.add_app(app if app is not None else Application())
-    request._match_info = info
+    request.match_info = info
     return request

@@ -118,27 +118,35 @@ class TestClient:
         return session
 
     async def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """Send a request to the app; an ``httpx.Response``."""
         return await self.http.request(method, url, **kwargs)
 
     async def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        """``GET`` *url*."""
         return await self.http.get(url, **kwargs)
 
     async def head(self, url: str, **kwargs: Any) -> httpx.Response:
+        """``HEAD`` *url*."""
         return await self.http.head(url, **kwargs)
 
     async def options(self, url: str, **kwargs: Any) -> httpx.Response:
+        """``OPTIONS`` *url*."""
         return await self.http.options(url, **kwargs)
 
     async def post(self, url: str, **kwargs: Any) -> httpx.Response:
+        """``POST`` to *url*."""
         return await self.http.post(url, **kwargs)
 
     async def put(self, url: str, **kwargs: Any) -> httpx.Response:
+        """``PUT`` to *url*."""
         return await self.http.put(url, **kwargs)
 
     async def patch(self, url: str, **kwargs: Any) -> httpx.Response:
+        """``PATCH`` to *url*."""
         return await self.http.patch(url, **kwargs)
 
     async def delete(self, url: str, **kwargs: Any) -> httpx.Response:
+        """``DELETE`` *url*."""
         return await self.http.delete(url, **kwargs)
 
 
@@ -195,6 +203,7 @@ class WebSocketTestSession:
         return message
 
     async def connect(self, timeout: float = 5.0) -> WebSocketTestSession:
+        """Perform the handshake; the subprotocol the app accepted."""
         await self._to_app.put({"type": "websocket.connect"})
         self._task = asyncio.create_task(self._run())
         message = await self._next(timeout)
@@ -217,12 +226,15 @@ class WebSocketTestSession:
         raise WSServerHandshakeError(500, [], repr(message).encode())
 
     async def send_str(self, data: str) -> None:
+        """Send a text message to the app."""
         await self._to_app.put({"type": "websocket.receive", "text": data})
 
     async def send_bytes(self, data: bytes) -> None:
+        """Send a binary message to the app."""
         await self._to_app.put({"type": "websocket.receive", "bytes": data})
 
     async def send_json(self, data: Any) -> None:
+        """Send *data* as a JSON text message."""
         await self.send_str(json.dumps(data))
 
     async def receive(self, timeout: float = 5.0) -> WSMessage:
@@ -247,22 +259,26 @@ class WebSocketTestSession:
         return WSMessage(WSMsgType.CLOSED, None, None)
 
     async def receive_str(self, timeout: float = 5.0) -> str:
+        """The next message from the app, which must be text."""
         msg = await self.receive(timeout)
         if msg.type is not WSMsgType.TEXT:
             raise TypeError(f"Received {msg.type!r} ({msg.data!r}), not TEXT")
         return str(msg.data)
 
     async def receive_bytes(self, timeout: float = 5.0) -> bytes:
+        """The next message from the app, which must be binary."""
         msg = await self.receive(timeout)
         if msg.type is not WSMsgType.BINARY:
             raise TypeError(f"Received {msg.type!r} ({msg.data!r}), not BINARY")
         return bytes(msg.data)
 
     async def receive_json(self, timeout: float = 5.0) -> Any:
+        """The next text message from the app, parsed as JSON."""
         return json.loads(await self.receive_str(timeout))
 
     @property
     def closed(self) -> bool:
+        """True once the app closed the WebSocket."""
         return self._closed
 
     async def close(self, code: int = 1000, timeout: float = 5.0) -> None:

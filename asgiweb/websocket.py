@@ -262,21 +262,26 @@ class WebSocketResponse(StreamResponse, Generic[_DecodeText]):
 
     @property
     def closed(self) -> bool:
+        """True once the WebSocket is closed."""
         return self._closed
 
     @property
     def close_code(self) -> int | None:
+        """The close code, once closed."""
         return self._close_code
 
     @property
     def ws_protocol(self) -> str | None:
+        """The negotiated subprotocol, if any."""
         return self._ws_protocol
 
     @property
     def compress(self) -> bool:
+        """Whether compression was asked for (the server negotiates it)."""
         return self._compress
 
     def exception(self) -> BaseException | None:
+        """The exception that ended the connection, if any."""
         return self._exception
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
@@ -307,6 +312,7 @@ class WebSocketResponse(StreamResponse, Generic[_DecodeText]):
         raise ConnectionResetError("Cannot write to closing transport") from exc
 
     async def send_str(self, data: str, compress: int | None = None) -> None:
+        """Send a text message."""
         if type(data) is not str and not isinstance(data, str):
             raise TypeError(f"data argument must be str ({type(data)!r})")
         if self._closing or self._closed or self._asgi_send is None:
@@ -319,6 +325,7 @@ class WebSocketResponse(StreamResponse, Generic[_DecodeText]):
     async def send_bytes(
         self, data: bytes | bytearray | memoryview, compress: int | None = None
     ) -> None:
+        """Send a binary message."""
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise TypeError(f"data argument must be byte-ish ({type(data)!r})")
         await self._send_message({"type": "websocket.send", "bytes": bytes(data)})
@@ -330,6 +337,7 @@ class WebSocketResponse(StreamResponse, Generic[_DecodeText]):
         *,
         dumps: Callable[[Any], str] = json.dumps,
     ) -> None:
+        """Send *data* serialized by *dumps* as a text message."""
         await self.send_str(dumps(data), compress=compress)
 
     async def send_json_bytes(
@@ -339,6 +347,7 @@ class WebSocketResponse(StreamResponse, Generic[_DecodeText]):
         *,
         dumps: Callable[[Any], bytes],
     ) -> None:
+        """Send *data* serialized by *dumps* (to bytes) as a binary message."""
         await self.send_bytes(dumps(data), compress=compress)
 
     async def send_frame(
@@ -513,6 +522,7 @@ class WebSocketResponse(StreamResponse, Generic[_DecodeText]):
         )
 
     async def receive_str(self, *, timeout: float | None = None) -> str:
+        """The next message, which must be text (else ``WSMessageTypeError``)."""
         msg = await self.receive(timeout)
         if msg.type is not WSMsgType.TEXT:
             raise WSMessageTypeError(
@@ -521,6 +531,7 @@ class WebSocketResponse(StreamResponse, Generic[_DecodeText]):
         return msg.data  # type: ignore[no-any-return]
 
     async def receive_bytes(self, *, timeout: float | None = None) -> bytes:
+        """The next message, which must be binary (else ``WSMessageTypeError``)."""
         msg = await self.receive(timeout)
         if msg.type is not WSMsgType.BINARY:
             raise WSMessageTypeError(
@@ -531,6 +542,7 @@ class WebSocketResponse(StreamResponse, Generic[_DecodeText]):
     async def receive_json(
         self, *, loads: Callable[[Any], Any] = json.loads, timeout: float | None = None
     ) -> Any:
+        """The next text message, parsed by *loads*."""
         data = await self.receive_str(timeout=timeout)
         return loads(data)
 

@@ -1,10 +1,12 @@
 """The same small application written for each framework that is benchmarked.
 
-Every app answers the same requests with the same bytes:
+Every app answers the same requests with the same body bytes:
 
 - ``GET /plaintext``            -> ``Hello, World!`` (text/plain)
-- ``GET /json``                 -> ``{"message": "Hello, World!"}``
-- ``GET /route{i}/{id}``        -> the id, for i in 0..N-1 (the case hits the last)
+- ``GET /json``                 -> ``{"message":"Hello, World!"}`` (compact JSON in every app)
+- N dynamic routes, the id echoed back as text; their shape is one of
+  ``literal`` (``/route{i}/{id}``), ``leading`` (``/{id}/route{i}``) or
+  ``mixed`` (the two alternating, the last one leading)
 - ``POST /echo``                -> the request body (application/octet-stream)
 - ``/ws-echo`` (WebSocket)      -> every text message sent back (raw ASGI, asgiweb,
   Starlette and aiohttp only)
@@ -22,11 +24,34 @@ from typing import Any
 ROUTES = 100
 PLAINTEXT = b"Hello, World!"
 MESSAGE = {"message": "Hello, World!"}
+JSON_BODY = b'{"message":"Hello, World!"}'
+SHAPES = ("literal", "leading", "mixed")
 
-Builder = Callable[[int, int], Any]
+Builder = Callable[[int, int, str], Any]
 
 
-def raw_asgi(middlewares: int = 0, routes: int = ROUTES) -> Any:
+def compact_dumps(value: Any) -> str:
+    """JSON without spaces, as Starlette, BlackSheep, FastAPI and Litestar send it."""
+    return json.dumps(value, separators=(",", ":"))
+
+
+def route_paths(routes: int, shape: str, variable: str = "{id}") -> list[str]:
+    """The dynamic routes of a table of *shape* (see the module docstring)."""
+    if shape not in SHAPES:
+        raise ValueError(f"unknown route shape {shape!r}, expected one of {SHAPES}")
+    paths = []
+    for i in range(routes):
+        leading = shape == "leading" or (shape == "mixed" and (routes - 1 - i) % 2 == 0)
+        paths.append(f"/{variable}/route{i}" if leading else f"/route{i}/{variable}")
+    return paths
+
+
+def last_route_path(routes: int, shape: str, ident: str = "abc") -> str:
+    """A request path that reaches the last dynamic route of the table."""
+    return route_paths(routes, shape, ident)[-1]
+
+
+def raw_asgi(middlewares: int = 0, routes: int = ROUTES, shape: str = "literal") -> Any:
     """Hand-written ASGI: the floor every framework is measured against."""
     text_headers = [(b"content-type", b"text/plain; charset=utf-8")]
     json_headers = [(b"content-type", b"application/json")]
@@ -60,7 +85,7 @@ def raw_asgi(middlewares: int = 0, routes: int = ROUTES) -> Any:
         if path == "/plaintext":
             await respond(send, PLAINTEXT, text_headers)
         elif path == "/json":
-            await respond(send, json.dumps(MESSAGE).encode(), json_headers)
+            await respond(send, compact_dumps(MESSAGE).encode(), json_headers)
         elif path == "/echo":
             body = b""
             more = True
@@ -69,8 +94,9 @@ def raw_asgi(middlewares: int = 0, routes: int = ROUTES) -> Any:
                 body += message.get("body", b"")
                 more = message.get("more_body", False)
             await respond(send, body, [(b"content-type", b"application/octet-stream")])
-        elif path.startswith("/route"):
-            ident = path.split("/", 2)[2]
+        elif path.count("/") == 2:  # a dynamic route: /route{i}/{id} or /{id}/route{i}
+            _, first, second = path.split("/")
+            ident = second if first.startswith("route") else first
             await respond(send, ident.encode(), text_headers)
         else:
             await respond(send, b"Not Found", text_headers)
@@ -87,14 +113,16 @@ def _raw_passthrough(inner: Any) -> Any:
     return middleware
 
 
-def aiohttp_style_app(web: Any, middlewares: int = 0, routes: int = ROUTES) -> Any:
+def aiohttp_style_app(
+    web: Any, middlewares: int = 0, routes: int = ROUTES, shape: str = "literal"
+) -> Any:
     """The app in aiohttp.web's API: the same source serves asgiweb and aiohttp."""
 
     async def plaintext(request: Any) -> Any:
         return web.Response(text="Hello, World!")
 
     async def as_json(request: Any) -> Any:
-        return web.json_response(MESSAGE)
+        return web.json_response(MESSAGE, dumps=compact_dumps)
 
     async def dynamic(request: Any) -> Any:
         return web.Response(text=request.match_info["id"])
@@ -118,18 +146,18 @@ def aiohttp_style_app(web: Any, middlewares: int = 0, routes: int = ROUTES) -> A
     app.router.add_get("/plaintext", plaintext)
     app.router.add_get("/json", as_json)
     app.router.add_post("/echo", echo)
-    for i in range(routes):
-        app.router.add_get(f"/route{i}/{{id}}", dynamic)
+    for path in route_paths(routes, shape):
+        app.router.add_get(path, dynamic)
     return app
 
 
-def asgiweb_app(middlewares: int = 0, routes: int = ROUTES) -> Any:
+def asgiweb_app(middlewares: int = 0, routes: int = ROUTES, shape: str = "literal") -> Any:
     from asgiweb import web
 
-    return aiohttp_style_app(web, middlewares, routes)
+    return aiohttp_style_app(web, middlewares, routes, shape)
 
 
-def starlette_app(middlewares: int = 0, routes: int = ROUTES) -> Any:
+def starlette_app(middlewares: int = 0, routes: int = ROUTES, shape: str = "literal") -> Any:
     from starlette.applications import Starlette
     from starlette.middleware import Middleware
     from starlette.requests import Request
@@ -162,7 +190,7 @@ def starlette_app(middlewares: int = 0, routes: int = ROUTES) -> Any:
         Route("/plaintext", plaintext),
         Route("/json", as_json),
         Route("/echo", echo, methods=["POST"]),
-        *(Route(f"/route{i}/{{id}}", dynamic) for i in range(routes)),
+        *(Route(path, dynamic) for path in route_paths(routes, shape)),
     ]
     stack = [Middleware(_StarlettePassthrough) for _ in range(middlewares)]
     return Starlette(routes=table, middleware=stack)
@@ -178,7 +206,7 @@ class _StarlettePassthrough:
         await self.app(scope, receive, send)
 
 
-def fastapi_app(middlewares: int = 0, routes: int = ROUTES) -> Any:
+def fastapi_app(middlewares: int = 0, routes: int = ROUTES, shape: str = "literal") -> Any:
     from fastapi import FastAPI, Request
     from fastapi.responses import PlainTextResponse, Response
 
@@ -199,17 +227,19 @@ def fastapi_app(middlewares: int = 0, routes: int = ROUTES) -> Any:
     async def dynamic(id: str) -> PlainTextResponse:
         return PlainTextResponse(id)
 
-    for i in range(routes):
-        app.add_api_route(f"/route{i}/{{id}}", dynamic, methods=["GET"])
+    for path in route_paths(routes, shape):
+        app.add_api_route(path, dynamic, methods=["GET"])
     for _ in range(middlewares):
         app.add_middleware(_StarlettePassthrough)
     return app
 
 
-def blacksheep_app(middlewares: int = 0, routes: int = ROUTES) -> Any:
+def blacksheep_app(middlewares: int = 0, routes: int = ROUTES, shape: str = "literal") -> Any:
     from blacksheep import Application, Content, Request, Response, json, text
+    from blacksheep.server.routing import Router
 
-    app = Application(show_error_details=False)
+    # a router of its own: apps built in one process would otherwise share the default one
+    app = Application(show_error_details=False, router=Router())
     get = app.router.get
 
     @get("/plaintext")
@@ -228,8 +258,8 @@ def blacksheep_app(middlewares: int = 0, routes: int = ROUTES) -> Any:
     async def dynamic(id: str) -> Response:
         return text(id)
 
-    for i in range(routes):
-        app.router.add_get(f"/route{i}/{{id}}", dynamic)
+    for path in route_paths(routes, shape):
+        app.router.add_get(path, dynamic)
 
     async def passthrough(request: Request, handler: Any) -> Response:
         return await handler(request)
@@ -239,9 +269,10 @@ def blacksheep_app(middlewares: int = 0, routes: int = ROUTES) -> Any:
     return app
 
 
-def falcon_app(middlewares: int = 0, routes: int = ROUTES) -> Any:
+def falcon_app(middlewares: int = 0, routes: int = ROUTES, shape: str = "literal") -> Any:
     import falcon
     import falcon.asgi
+    import falcon.media
 
     class Plaintext:
         async def on_get(self, req: Any, resp: Any) -> None:
@@ -267,16 +298,18 @@ def falcon_app(middlewares: int = 0, routes: int = ROUTES) -> Any:
             pass
 
     app = falcon.asgi.App(middleware=[Passthrough() for _ in range(middlewares)])
+    compact = falcon.media.JSONHandler(dumps=compact_dumps)
+    app.resp_options.media_handlers[falcon.MEDIA_JSON] = compact
     app.add_route("/plaintext", Plaintext())
     app.add_route("/json", Json())
     app.add_route("/echo", Echo())
     dynamic = Dynamic()
-    for i in range(routes):
-        app.add_route(f"/route{i}/{{id}}", dynamic)
+    for path in route_paths(routes, shape):
+        app.add_route(path, dynamic)
     return app
 
 
-def litestar_app(middlewares: int = 0, routes: int = ROUTES) -> Any:
+def litestar_app(middlewares: int = 0, routes: int = ROUTES, shape: str = "literal") -> Any:
     from litestar import Litestar, MediaType, Request, Response, get, post
 
     @get("/plaintext", media_type=MediaType.TEXT)
@@ -291,8 +324,8 @@ def litestar_app(middlewares: int = 0, routes: int = ROUTES) -> Any:
     async def echo(request: Request[Any, Any, Any]) -> Response[bytes]:
         return Response(await request.body(), media_type="application/octet-stream")
 
-    def make_dynamic(i: int) -> Any:
-        @get(f"/route{i}/{{id:str}}", media_type=MediaType.TEXT, name=f"route{i}")
+    def make_dynamic(i: int, path: str) -> Any:
+        @get(path, media_type=MediaType.TEXT, name=f"route{i}")
         async def dynamic(id: str) -> str:
             return id
 
@@ -305,18 +338,23 @@ def litestar_app(middlewares: int = 0, routes: int = ROUTES) -> Any:
         return middleware
 
     return Litestar(
-        route_handlers=[plaintext, as_json, echo, *(make_dynamic(i) for i in range(routes))],
+        route_handlers=[
+            plaintext,
+            as_json,
+            echo,
+            *(make_dynamic(i, p) for i, p in enumerate(route_paths(routes, shape, "{id:str}"))),
+        ],
         middleware=[passthrough] * middlewares,
         openapi_config=None,
         debug=False,
     )
 
 
-def aiohttp_app(middlewares: int = 0, routes: int = ROUTES) -> Any:
+def aiohttp_app(middlewares: int = 0, routes: int = ROUTES, shape: str = "literal") -> Any:
     """aiohttp on its own server (end-to-end only: it is not an ASGI app)."""
     from aiohttp import web
 
-    return aiohttp_style_app(web, middlewares, routes)
+    return aiohttp_style_app(web, middlewares, routes, shape)
 
 
 ASGI_FRAMEWORKS: dict[str, Builder] = {
@@ -330,8 +368,8 @@ ASGI_FRAMEWORKS: dict[str, Builder] = {
 }
 
 
-def build(name: str, middlewares: int = 0, routes: int = ROUTES) -> Any:
+def build(name: str, middlewares: int = 0, routes: int = ROUTES, shape: str = "literal") -> Any:
     """The app of framework *name* (a key of ``ASGI_FRAMEWORKS`` or ``"aiohttp"``)."""
     if name == "aiohttp":
-        return aiohttp_app(middlewares, routes)
-    return ASGI_FRAMEWORKS[name](middlewares, routes)
+        return aiohttp_app(middlewares, routes, shape)
+    return ASGI_FRAMEWORKS[name](middlewares, routes, shape)

@@ -1,57 +1,72 @@
-"""Run both benchmarks and write docs/benchmarks.md and docs/benchmarks.png.
+"""Run every benchmark and write docs/benchmarks.md and docs/benchmarks.png.
 
-python -m benchmarks.report                 # full run (about 10 minutes)
-python -m benchmarks.report --quick         # a smoke run
+python -m benchmarks.report                 # full run (15 to 30 minutes)
+python -m benchmarks.report --quick         # a smoke run (its figures mean little)
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import datetime
+import os
 import platform
 import shutil
 from pathlib import Path
 from typing import Any
 
-from . import e2e, inprocess, static_files, ws_echo
+from . import e2e, inprocess, runner_vs_uvicorn, static_files, ws_echo
 from .apps import ASGI_FRAMEWORKS
+from .stats import Spread, compare
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
+Results = dict[str, dict[str, Spread]]
 
-def chart(inproc: dict[str, dict[str, float]], through: dict[str, dict[str, float]] | None) -> None:
+
+def chart(inproc: Results, through: Results | None) -> None:
+    """Bars of speed relative to raw ASGI (median) with the IQR as error bars."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    panels: list[tuple[str, dict[str, dict[str, float]], bool]] = [
-        ("In process: speed relative to raw ASGI (higher is better)", inproc, True)
+    panels: list[tuple[str, Results, bool]] = [
+        ("In process: speed relative to raw ASGI, median and IQR (higher is better)", inproc, True)
     ]
     if through:
-        panels.append(("Through uvicorn/wrk: requests/s relative to raw ASGI", through, False))
-    fig, axes = plt.subplots(len(panels), 1, figsize=(11, 4.5 * len(panels)), squeeze=False)
+        panels.append(("Through a server: requests/s relative to raw ASGI", through, False))
+    fig, axes = plt.subplots(len(panels), 1, figsize=(13, 4.8 * len(panels)), squeeze=False)
     for ax, (title, results, is_time) in zip(axes[:, 0], panels, strict=True):
         cases = list(results)
         names = [n for n in next(iter(results.values())) if n != "raw ASGI"]
         width = 0.8 / len(names)
+        top = 0.0
         for i, name in enumerate(names):
-            values = [
-                (results[c]["raw ASGI"] / results[c][name])
-                if is_time
-                else (results[c][name] / results[c]["raw ASGI"])
-                for c in cases
-            ]
+            values, lows, highs = [], [], []
+            for case in cases:
+                base = results[case]["raw ASGI"].median
+                spread = results[case][name]
+                if is_time:  # time per request: speed is base / time
+                    value, low, high = base / spread.median, base / spread.high, base / spread.low
+                else:
+                    value, low, high = (
+                        spread.median / base,
+                        spread.low / base,
+                        spread.high / base,
+                    )
+                values.append(value)
+                lows.append(max(value - low, 0))
+                highs.append(max(high - value, 0))
+                top = max(top, high)
             positions = [j + i * width for j in range(len(cases))]
-            bars = ax.bar(positions, values, width, label=name)
+            bars = ax.bar(positions, values, width, label=name, yerr=[lows, highs], capsize=2)
             if name == "asgiweb":
                 for bar in bars:
                     bar.set_edgecolor("black")
                     bar.set_linewidth(1.5)
-        ax.set_xticks([j + 0.4 - width / 2 for j in range(len(cases))], cases)
-        top = max(max(bar.get_height() for bar in container) for container in ax.containers)
-        ax.set_ylim(0, min(1.05, top * 1.25))
+        ax.set_xticks([j + 0.4 - width / 2 for j in range(len(cases))], cases, fontsize=8)
+        ax.set_ylim(0, min(max(top * 1.1, 0.1), 1.6))
+        ax.axhline(1.0, color="grey", linewidth=0.8)
         ax.set_title(title)
         ax.legend(ncol=4, fontsize=8)
         ax.grid(axis="y", alpha=0.3)
@@ -59,15 +74,67 @@ def chart(inproc: dict[str, dict[str, float]], through: dict[str, dict[str, floa
     fig.savefig(DOCS / "benchmarks.png", dpi=90)
 
 
+def goals(
+    inproc: Results,
+    scale: dict[str, dict[str, dict[int, Spread]]],
+    through: Results | None,
+) -> list[str]:
+    """The speed goals, each marked met or not met from these figures."""
+    lines = ["| goal | result |", "|---|---|"]
+
+    def mark(ok: bool) -> str:
+        return "met" if ok else "**not met**"
+
+    ratios = {c: per["asgiweb"].ratio(per["raw ASGI"]) for c, per in inproc.items()}
+    over = [f"{c} {r:.1f}×" for c, r in ratios.items() if r > 2.0]
+    lines.append(
+        "| in process, asgiweb ≤ 2.0× raw ASGI on every case | "
+        f"{mark(not over)}: {', '.join(over) or 'all within'} |"
+    )
+    versus = {
+        c: compare(per["asgiweb"], per["BlackSheep"], lower_is_better=True)
+        for c, per in inproc.items()
+    }
+    behind = [c for c, v in versus.items() if v != "better"]
+    lines.append(
+        "| in process, ahead of BlackSheep on every case (IQRs apart) | "
+        f"{mark(not behind)}: {'not ahead on ' + ', '.join(behind) if behind else 'ahead'} |"
+    )
+    for shape, per_fw in scale.items():
+        growth = per_fw["asgiweb"][1000].ratio(per_fw["asgiweb"][10])
+        lines.append(
+            f"| routing, {shape} table: 1,000 routes within 1.3× of 10 | "
+            f"{mark(growth <= 1.3)}: {growth:.2f}× (medians) |"
+        )
+    if through:
+        shares = {c: per["asgiweb"].ratio(per["raw ASGI"]) for c, per in through.items()}
+        under = [f"{c} {r:.2f}×" for c, r in shares.items() if r < 0.9]
+        lines.append(
+            "| through uvicorn, asgiweb ≥ 0.9× raw ASGI on every case | "
+            f"{mark(not under)}: {', '.join(under) or 'all at or above'} |"
+        )
+        echo = through.get("POST echo 1 KiB")
+        if echo is not None:
+            verdict = compare(echo["asgiweb"], echo["BlackSheep"], lower_is_better=False)
+            lines.append(
+                "| through uvicorn, POST echo ahead of BlackSheep (IQRs apart) | "
+                f"{mark(verdict == 'better')}: {verdict} |"
+            )
+    return lines
+
+
 def write_markdown(
-    inproc: dict[str, dict[str, float]],
-    scale: dict[str, dict[int, float]],
-    through: dict[str, dict[str, float]] | None,
-    websocket: dict[str, float],
-    static: dict[str, dict[str, tuple[float, float]]] | None,
+    inproc: Results,
+    scale: dict[str, dict[str, dict[int, Spread]]],
+    through: Results | None,
+    websocket: dict[str, Spread],
+    websocket_server: dict[str, Spread] | None,
+    static: dict[str, dict[str, tuple[Spread, Spread]]] | None,
+    runner: tuple[dict[str, list[float]], dict[str, list[float]]] | None,
     settings: dict[str, Any],
 ) -> None:
     frameworks = list(ASGI_FRAMEWORKS)
+    rivals = [n for n in frameworks if n not in ("raw ASGI", "asgiweb")]
     parts = [
         "# Benchmarks",
         "",
@@ -75,45 +142,73 @@ def write_markdown(
         f"Run on {settings['date']}, Python {platform.python_version()}, "
         f"{settings['machine']}. Settings: {settings['args']}.",
         "",
-        "Every framework serves the same app (`benchmarks/apps.py`): plaintext, JSON, the",
-        "last of 100 dynamic routes, a 1 KiB POST echoed back, and plaintext behind five",
-        "pass-through middlewares written the way each framework recommends. Frameworks are",
-        "interleaved within every round and each figure is the median over rounds. Ratios are",
-        "to a hand-written raw ASGI app, the floor for any ASGI framework.",
+        "**Read the spreads.** These figures come from a machine shared with other",
+        "work: its load changed during the run, so every figure is the median of",
+        "several rounds with the interquartile range (IQR, the middle half of the",
+        "rounds) in parentheses. Two figures differ only where their IQRs do not",
+        "overlap; the verdict tables say *alike* otherwise, and the order among",
+        "frameworks that are alike means nothing.",
+        "",
+        "Every framework serves the same app (`benchmarks/apps.py`): plaintext, compact",
+        "JSON (the same body bytes everywhere), the last of 100 dynamic routes, a 1 KiB",
+        "POST echoed back, plaintext behind five pass-through middlewares written the way",
+        "each framework recommends, the last of 1,000 routes whose first segment is a",
+        "variable (`/{id}/route{i}`), and a dynamic route with a new id on every request",
+        "(so no per-path cache helps). Frameworks are interleaved in a shuffled order",
+        "within every round, after a warm-up. Ratios are of medians, to a hand-written",
+        "raw ASGI app, the floor for any ASGI framework.",
         "",
         "![benchmark chart](benchmarks.png)",
         "",
+        "## Goals",
+        "",
+        *goals(inproc, scale, through),
+        "",
         "## In process",
         "",
-        "A synthetic scope, `receive` and `send` (no sockets): the framework's own cost.",
-        "Microseconds per request (lower is better) and the ratio to raw ASGI.",
+        "A synthetic scope, `receive` and `send` (no sockets): the framework's own cost,",
+        "timed as the CPU time of the benchmark's thread, so that time spent waiting for a",
+        "CPU on the shared machine does not count. Microseconds per request, median (IQR),",
+        "lower is better; then the ratio of medians to raw ASGI.",
         "",
         inprocess.table(inproc, frameworks),
         "",
+        "asgiweb against each framework (IQRs apart, or alike):",
+        "",
+        inprocess.verdicts(inproc, rivals),
+        "",
         "## Routing as routes grow",
         "",
-        "Microseconds per request for the last of N dynamic routes (`/route{N-1}/{id}`).",
+        "Microseconds per request, median (IQR), for the last of N dynamic routes in three",
+        "table shapes: `literal` (`/route{i}/{id}`), `leading` (`/{id}/route{i}`) and",
+        "`mixed` (the two alternating). How asgiweb resolves is in [routing](routing.md).",
         "",
         inprocess.scale_table(scale),
         "",
-    ]
-    parts += [
-        "## WebSocket echo, in process",
+        "## WebSocket echo",
         "",
-        "A synthetic `receive` feeds 20,000 text messages to each echo endpoint",
-        "(`python -m benchmarks.ws_echo`); microseconds per message, lower is better.",
-        "Through uvicorn the Python client is the bottleneck and all frameworks",
-        "measure alike, so only the in-process figure tells them apart.",
+        "In process: a synthetic `receive` feeds 20,000 text messages to each echo",
+        "endpoint; microseconds per message, lower is better.",
         "",
         ws_echo.inprocess_table(websocket),
         "",
     ]
+    if websocket_server:
+        parts += [
+            f"Through a server: {settings['ws']}. Round trips per second, higher is",
+            "better; raw ASGI's figure is the ceiling the client and server allow.",
+            "",
+            ws_echo.table(websocket_server),
+            "",
+        ]
     if static:
         parts += [
             "## Static files, through a server",
             "",
-            "`python -m benchmarks.static_files`: 1 KiB, 1 MiB and 100 MiB files; asgiweb and",
-            "Starlette's `StaticFiles` under uvicorn, aiohttp on its own server (`sendfile`).",
+            "`python -m benchmarks.static_files`: 1 KiB, 1 MiB and 100 MiB files. asgiweb",
+            "(`add_static(..., chunk_size=64 * 1024)`) and Starlette's `StaticFiles` (64 KiB",
+            "chunks) under uvicorn; aiohttp on its own server, which uses `sendfile`.",
+            "Requests per second, median (IQR), and the MB/s of the median.",
             "",
             static_files.table(static),
             "",
@@ -122,11 +217,27 @@ def write_markdown(
         parts += [
             "## Through a server",
             "",
-            "uvicorn with httptools and uvloop, one worker, no access log (aiohttp on its own",
-            "server); `wrk -t1 -c64` on 127.0.0.1, on the same two cores as the server.",
-            "Requests per second (higher is better) and the ratio to raw ASGI.",
+            "Every ASGI app under uvicorn with httptools and uvloop, one worker, no access",
+            "log; aiohttp on its own server with uvloop. The server is pinned to one CPU",
+            f"and `wrk -t1 -c{settings['connections']}` to the other (`taskset`).",
+            "Requests per second, median (IQR), higher is better; then the ratio to raw ASGI.",
             "",
             e2e.table(through, e2e.FRAMEWORKS),
+            "",
+            "asgiweb against each framework (IQRs apart, or alike):",
+            "",
+            e2e.verdicts(through, [n for n in e2e.FRAMEWORKS if n not in ("raw ASGI", "asgiweb")]),
+            "",
+        ]
+    if runner:
+        parts += [
+            "## `run_app` beside plain uvicorn",
+            "",
+            "`python -m benchmarks.runner_vs_uvicorn`: the same asgiweb app served by",
+            "`web.run_app` and by `uvicorn.run`, on asyncio's loop and on uvloop, all with",
+            "httptools; one request at a time on one connection, and `wrk` with many.",
+            "",
+            runner_vs_uvicorn.table(*runner, settings["runner_connections"]),
             "",
         ]
     (DOCS / "benchmarks.md").write_text("\n".join(parts))
@@ -135,32 +246,41 @@ def write_markdown(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--no-e2e", action="store_true", help="skip the server benchmark")
+    parser.add_argument("--no-e2e", action="store_true", help="skip the server benchmarks")
+    parser.add_argument("--rounds", type=int, default=9, help="in-process rounds")
+    parser.add_argument("--count", type=int, default=1000, help="requests per in-process sample")
+    parser.add_argument("--e2e-rounds", type=int, default=5, help="rounds through a server")
+    parser.add_argument("--duration", type=float, default=1.0, help="seconds per server run")
     args = parser.parse_args()
-    rounds, count = (3, 300) if args.quick else (15, 2000)
-    e2e_rounds, duration = (1, 1.0) if args.quick else (3, 3.0)
-    try:
-        import uvloop
-
-        run: Any = uvloop.run
-    except ImportError:
-        run = asyncio.run
+    rounds, count = (3, 200) if args.quick else (args.rounds, args.count)
+    e2e_rounds, duration = (1, 1.0) if args.quick else (args.e2e_rounds, args.duration)
+    ws_processes, ws_connections, ws_messages = (2, 2, 200) if args.quick else (4, 4, 500)
+    connections = 64
+    runner_connections = 64
     frameworks = list(ASGI_FRAMEWORKS)
-    inproc = run(inprocess.measure(frameworks, inprocess.CASES, rounds, count))
-    scale = run(inprocess.routing_scale(rounds, count))
-    websocket = ws_echo.measure_inprocess(max(rounds // 3, 3), 20_000)
-    through = None
-    static = None
+    inproc = inprocess.run(inprocess.measure(frameworks, inprocess.CASES, rounds, count))
+    scale = inprocess.run(inprocess.routing_scale(rounds, count))
+    websocket = ws_echo.measure_inprocess(max(rounds // 3, 5), 20_000)
+    through = static = websocket_server = runner = None
     if not args.no_e2e and shutil.which("wrk"):
-        through = e2e.measure(e2e.FRAMEWORKS, inprocess.CASES, e2e_rounds, duration, 64)
+        through = e2e.measure(e2e.FRAMEWORKS, inprocess.CASES, e2e_rounds, duration, connections)
+        websocket_server = ws_echo.measure(
+            e2e_rounds, ws_processes, ws_connections, ws_messages, "websockets-sansio"
+        )
         static = static_files.measure(e2e_rounds, duration)
+        runner = runner_vs_uvicorn.measure(e2e_rounds, duration, runner_connections)
     settings = {
         "date": datetime.date.today().isoformat(),
-        "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores",
-        "args": f"in process {rounds} rounds × {count} requests; "
-        f"server {e2e_rounds} rounds × {duration:g} s",
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "args": f"in process {rounds} rounds × up to {count} requests (CPU time); "
+        f"through a server {e2e_rounds} rounds × {duration:g} s after a 1 s warm-up",
+        "connections": connections,
+        "runner_connections": runner_connections,
+        "ws": f"uvicorn with `--ws websockets-sansio` (aiohttp on its own server), "
+        f"{ws_processes} client processes × {ws_connections} connections × "
+        f"{ws_messages} messages, each process a bare asyncio client on the other CPU",
     }
-    write_markdown(inproc, scale, through, websocket, static, settings)
+    write_markdown(inproc, scale, through, websocket, websocket_server, static, runner, settings)
     chart(inproc, through)
     print((DOCS / "benchmarks.md").read_text())
 

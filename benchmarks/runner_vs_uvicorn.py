@@ -47,15 +47,26 @@ def serve(mode: str, port: int) -> None:
     server, _, loop = mode.partition("+")
     if server == "run_app":
         web.run_app(
-            app, host="127.0.0.1", port=port, access_log=None, print=None,
-            loop=loop or None, http="httptools",
+            app,
+            host="127.0.0.1",
+            port=port,
+            access_log=None,
+            print=None,
+            loop=loop or None,
+            http="httptools",
         )
     else:
         import uvicorn
 
         uvicorn.run(
-            app, host="127.0.0.1", port=port, access_log=False, log_level="warning",
-            loop=loop or "asyncio", http="httptools", lifespan="on",
+            app,
+            host="127.0.0.1",
+            port=port,
+            access_log=False,
+            log_level="warning",
+            loop=loop or "asyncio",
+            http="httptools",
+            lifespan="on",
         )
 
 
@@ -105,8 +116,15 @@ def sequential(port: int, duration: float, limit: int = 20000) -> float:
 def concurrent(port: int, duration: float, connections: int) -> float:
     """Requests per second with ``wrk`` on *connections* connections."""
     command = pinned(
-        ["wrk", "-t1", f"-c{connections}", f"-d{duration:g}s", "--timeout", "30s",
-         f"http://127.0.0.1:{port}/"],
+        [
+            "wrk",
+            "-t1",
+            f"-c{connections}",
+            f"-d{duration:g}s",
+            "--timeout",
+            "30s",
+            f"http://127.0.0.1:{port}/",
+        ],
         1,
     )
     out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
@@ -125,18 +143,10 @@ def spread(values: list[float], digits: int) -> str:
     return f"{median:,.{digits}f} (IQR {q1:,.{digits}f}–{q3:,.{digits}f})"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--duration", type=float, default=5.0, help="seconds per measurement")
-    parser.add_argument("--connections", type=int, default=256)
-    parser.add_argument("--serve", nargs=2, metavar=("MODE", "PORT"), help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.serve:
-        serve(args.serve[0], int(args.serve[1]))
-        return
-    if shutil.which("wrk") is None:
-        sys.exit("wrk is not installed (Debian: apt-get install wrk)")
+def measure(
+    rounds: int, duration: float, connections: int
+) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Per server: the sequential ms/request and the requests/s of every round."""
     servers: dict[str, tuple[int, subprocess.Popen[bytes]]] = {}
     root = Path(__file__).resolve().parent.parent
     try:
@@ -149,26 +159,52 @@ def main() -> None:
             wait_until_serving(port, process)
         for port, _ in servers.values():  # warm-up
             sequential(port, 1.0)
-            concurrent(port, 1.0, args.connections)
+            concurrent(port, 1.0, connections)
         latency: dict[str, list[float]] = {mode: [] for mode in SERVERS}
         throughput: dict[str, list[float]] = {mode: [] for mode in SERVERS}
-        for _ in range(args.rounds):
+        for _ in range(rounds):
             order = SERVERS[:]
             random.shuffle(order)
             for mode in order:
                 port, _ = servers[mode]
-                latency[mode].append(sequential(port, args.duration))
-                throughput[mode].append(concurrent(port, args.duration, args.connections))
+                latency[mode].append(sequential(port, duration))
+                throughput[mode].append(concurrent(port, duration, connections))
     finally:
         for _, process in servers.values():
             process.terminate()
         for _, process in servers.values():
             process.wait(30)
+    return latency, throughput
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per measurement")
+    parser.add_argument("--connections", type=int, default=256)
+    parser.add_argument("--serve", nargs=2, metavar=("MODE", "PORT"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve[0], int(args.serve[1]))
+        return
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed (Debian: apt-get install wrk)")
+    latency, throughput = measure(args.rounds, args.duration, args.connections)
     print(f"median (IQR) over {args.rounds} rounds of {args.duration:g} s")
-    print(f"| server | sequential, ms/request | {args.connections} connections, requests/s |")
-    print("|---|---:|---:|")
+    print(table(latency, throughput, args.connections))
+
+
+def table(
+    latency: dict[str, list[float]], throughput: dict[str, list[float]], connections: int
+) -> str:
+    """One row per server: sequential latency and throughput, median (IQR)."""
+    lines = [
+        f"| server | sequential, ms/request | {connections} connections, requests/s |",
+        "|---|---:|---:|",
+    ]
     for mode in SERVERS:
-        print(f"| {mode} | {spread(latency[mode], 3)} | {spread(throughput[mode], 0)} |")
+        lines.append(f"| {mode} | {spread(latency[mode], 3)} | {spread(throughput[mode], 0)} |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

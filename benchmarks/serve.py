@@ -1,17 +1,23 @@
-"""Serve one framework's benchmark app: ``python -m benchmarks.serve NAME PORT MIDDLEWARES``.
+"""Serve one framework's benchmark app.
 
-ASGI apps run under uvicorn with httptools and uvloop, one worker, no access
-log; aiohttp runs on its own server with the same settings.
+``python -m benchmarks.serve NAME PORT [MIDDLEWARES [ROUTES [SHAPE]]]``
+
+Every app gets the same settings: ASGI apps run under uvicorn with httptools
+and uvloop, one worker, no access log; aiohttp runs on its own server with
+uvloop and no access log.
 """
 
 import sys
 
-from .apps import build
+from .apps import ROUTES, build
 
 
 def main() -> None:
-    name, port, middlewares = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    app = build(name, middlewares)
+    name, port = sys.argv[1], int(sys.argv[2])
+    middlewares = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+    routes = int(sys.argv[4]) if len(sys.argv) > 4 else ROUTES
+    shape = sys.argv[5] if len(sys.argv) > 5 else "literal"
+    app = build(name, middlewares, routes, shape)
     if name == "aiohttp":
         import asyncio
 

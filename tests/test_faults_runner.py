@@ -3,9 +3,9 @@
 Each test starts the app below in its own process (``run_app``, or plain
 uvicorn for comparison) on an ephemeral loopback port and attacks it from
 this one. The load test runs 10 s per server in CI; set
-``ASGIWEB_FAULTS_LONG=1`` for the long mode (60 s per server):
+``ASGIWEB_LONG=1`` for the long mode (60 s per server):
 
-    ASGIWEB_FAULTS_LONG=1 python -m pytest tests/test_faults_runner.py -k load -s
+    ASGIWEB_LONG=1 python -m pytest tests/test_faults_runner.py -k load -s
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-LONG = os.environ.get("ASGIWEB_FAULTS_LONG", "") not in ("", "0")
+LONG = os.environ.get("ASGIWEB_LONG", "") not in ("", "0")
 LOAD_SECONDS = 60 if LONG else 10
 
 SERVER = r'''
@@ -36,6 +36,7 @@ from asgiweb import web
 
 mode, port, *options = sys.argv[1:]
 options = dict(option.split("=", 1) for option in options)
+options = {key: None if value == "None" else value for key, value in options.items()}
 state = {"in_flight": 0}
 sockets = set()
 
@@ -294,11 +295,12 @@ async def test_huge_headers_are_refused_with_bounded_memory(
         assert response.status == 200  # and the server still serves
 
 
-def oversized_websocket_message(port: int, declared: int, sent: int) -> int:
+def oversized_websocket_message(port: int, declared: int, sent: int) -> int | None:
     """Open a WebSocket, start a *declared*-byte message, send *sent* bytes; the close code.
 
-    A blocking socket, so that the server's close frame is read even when the
-    connection is reset for the bytes the server did not read.
+    ``None`` when the connection was reset without a close frame: a server
+    that closes while the client still sends resets the connection, and the
+    reset may discard its close frame (uvicorn's wsproto does this).
     """
     with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
         sock.sendall(
@@ -326,7 +328,8 @@ def oversized_websocket_message(port: int, declared: int, sent: int) -> int:
                 except OSError:
                     chunk = b""
                 if not chunk:
-                    raise AssertionError(f"no close frame, got {received[:16]!r}")
+                    assert received == b"", received[:16]
+                    return None
                 received += chunk
             opcode, length = received[0] & 0x0F, received[1] & 0x7F
             if opcode in (0x9, 0xA) and length < 126:
@@ -339,7 +342,11 @@ def oversized_websocket_message(port: int, declared: int, sent: int) -> int:
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/PID/status")
 @pytest.mark.parametrize("ws", ["websockets", "wsproto"])
 async def test_websocket_messages_over_4_mib_are_closed_1009(start_server: object, ws: str) -> None:
-    server: ServerProcess = await start_server("run_app", f"ws={ws}")  # type: ignore[operator]
+    # No pings: a client busy sending 15 MiB does not answer them, and on a slow
+    # machine a ping timeout (1011) could come before the size check (1009).
+    server: ServerProcess = await start_server(  # type: ignore[operator]
+        "run_app", f"ws={ws}", "ws_ping_interval=None"
+    )
     before = server.rss_peak()
     session = aiohttp.ClientSession()
     async with session, session.ws_connect(f"{server.url}/ws", max_msg_size=0) as small:
@@ -356,8 +363,15 @@ async def test_websocket_messages_over_4_mib_are_closed_1009(start_server: objec
                 for _ in range(20)
             )
         )
-    assert codes == [1009] * 20  # MESSAGE_TOO_BIG, as aiohttp's max_msg_size
+    # Every connection is closed: with 1009 MESSAGE_TOO_BIG (aiohttp's answer),
+    # or reset before the close frame arrived, while the client was still sending.
+    assert set(codes) <= {1009, None}, codes
     growth = server.rss_peak() - before
+    # A client that stops just past the limit always reads the 1009.
+    code = await asyncio.to_thread(
+        oversized_websocket_message, server.port, 15 * 2**20, 4 * 2**20 + 65536
+    )
+    assert code == 1009
     print(f"\nws={ws}: peak RSS +{growth / 2**20:.1f} MiB")
     # Buffered whole, 20 messages of 15 MiB would take 300 MiB. websockets refuses
     # a frame from its header; wsproto buffers up to the limit: 20 x 4 MiB at worst.

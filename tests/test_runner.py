@@ -434,3 +434,21 @@ async def test_shutdown_handlers_see_the_runner_shutdown_timeout() -> None:
     await runner.cleanup()
     assert seen == [7.5, 7.5]
     assert current_shutdown_timeout() is None
+
+
+async def test_server_runner_serves_the_low_level_server() -> None:
+    async def handler(request: web.BaseRequest) -> web.Response:
+        return web.Response(text=f"{request.method} {request.path}")
+
+    # aiohttp's Server(handler, **kwargs) gives its connections these options.
+    runner = web.ServerRunner(web.Server(handler, max_field_size=100))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{site.port}") as client:
+            assert (await client.post("/any/path")).text == "POST /any/path"
+            refused = await client.get("/", headers={"X-Long": "a" * 200})
+            assert refused.status_code == 431
+    finally:
+        await runner.cleanup()

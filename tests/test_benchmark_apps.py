@@ -1,0 +1,59 @@
+"""The benchmark apps answer every benchmark case correctly (no timing here).
+
+Only the frameworks of the dev extras are checked (raw ASGI, asgiweb,
+Starlette); the others need ``pip install -e '.[bench]'``.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks.apps import JSON_BODY, SHAPES, build, last_route_path, route_paths
+from benchmarks.inprocess import CASES, Case, answer, check, lifespan_startup
+from benchmarks.stats import Spread, compare
+from benchmarks.ws_echo import inprocess_run
+
+FRAMEWORKS = ["raw ASGI", "asgiweb", "Starlette"]
+
+
+@pytest.mark.parametrize("name", FRAMEWORKS)
+async def test_every_case_is_answered(name: str) -> None:
+    apps = {}
+    for case in CASES:
+        if case.config not in apps:
+            apps[case.config] = build(name, *case.config)
+            await lifespan_startup(apps[case.config])
+        await check(apps[case.config], case)
+
+
+@pytest.mark.parametrize("name", FRAMEWORKS)
+async def test_json_bytes_are_the_same_everywhere(name: str) -> None:
+    app = build(name)
+    await lifespan_startup(app)
+    assert await answer(app, Case("json", "GET", "/json")) == (200, JSON_BODY)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+async def test_every_route_of_every_shape_is_reached(shape: str) -> None:
+    app = build("asgiweb", 0, 12, shape)
+    for path in route_paths(12, shape, "x7"):
+        assert await answer(app, Case("r", "GET", path)) == (200, b"x7")
+    assert last_route_path(12, shape) == route_paths(12, shape, "abc")[-1]
+    if shape != "literal":
+        assert last_route_path(12, shape).startswith("/abc/")
+
+
+async def test_websocket_echo_runs() -> None:
+    app = build("asgiweb")
+    await lifespan_startup(app)
+    assert await inprocess_run(app, 50) > 0
+
+
+def test_spread_and_verdicts() -> None:
+    fast = Spread.of([1.0, 1.1, 1.2, 1.3, 1.4])
+    slow = Spread.of([2.0, 2.1, 2.2, 2.3, 2.4])
+    noisy = Spread.of([0.9, 1.2, 2.2, 3.0, 3.5])
+    assert (fast.median, fast.low, fast.high) == pytest.approx((1.2, 1.1, 1.3))
+    assert compare(fast, slow, lower_is_better=True) == "better"
+    assert compare(fast, slow, lower_is_better=False) == "worse"
+    assert compare(fast, noisy, lower_is_better=True) == "alike"
