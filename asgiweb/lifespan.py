@@ -23,8 +23,8 @@ lifespan_logger = logging.getLogger("asgiweb.lifespan")
 async def startup(app: Application) -> None:
     """Freeze *app* and run ``on_startup`` for it and each sub-app, once.
 
-    Tasks that startup handlers keep in application state (the seed's
-    background-task pattern) are watched: if one dies with an exception, the
+    Tasks that startup handlers keep in application state (the background-task
+    pattern of the "Web Server Advanced" guide) are watched: if one dies with an exception, the
     exception is logged at once rather than when, or if, someone awaits it.
     """
     if not app.claim_lifespan_step("startup"):

@@ -1,4 +1,6 @@
-"""A background task living as long as the application (the seed's pattern, typed).
+"""A background task living as long as the application, typed.
+
+This is the background-task pattern of the "Web Server Advanced" guide.
 
     .venv/bin/python examples/background_task.py     # http://127.0.0.1:8080/
 

@@ -1,4 +1,6 @@
-"""One URL, several representations, chosen by the Accept header (the seed's AcceptChooser).
+"""One URL, several representations, chosen by the Accept header.
+
+This is the AcceptChooser of the "Web Server Advanced" guide.
 
 python examples/content_negotiation.py
 curl -H 'Accept: application/json' http://127.0.0.1:8080/weather
