@@ -539,29 +539,66 @@ class TCPSite(BaseSite):
         return f"{scheme}://{host}:{self.port}"
 
     def _make_sockets(self) -> list[socket.socket]:
-        infos = socket.getaddrinfo(
-            self._host, self._port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        sock = listen_tcp(
+            self._host,
+            self._port,
+            backlog=self._backlog,
+            reuse_address=self._reuse_address,
+            reuse_port=self._reuse_port,
         )
-        family, kind, proto, _, address = infos[0]
-        # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that say they are TCP.
-        sock = socket.socket(family, kind, proto or socket.IPPROTO_TCP)
-        if self._reuse_address is not False and os.name == "posix":
+        self._bound_port = int(sock.getsockname()[1])
+        return [sock]
+
+
+def listen_tcp(
+    host: str | None,
+    port: int,
+    *,
+    backlog: int = 128,
+    reuse_address: bool | None = None,
+    reuse_port: bool | None = None,
+) -> socket.socket:
+    """A listening, non-blocking TCP socket on *host*:*port* (what :class:`TCPSite` binds).
+
+    It is created with ``IPPROTO_TCP``, not 0: asyncio sets TCP_NODELAY only on
+    sockets that say they are TCP.
+    """
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto or socket.IPPROTO_TCP)
+    try:
+        if reuse_address is not False and os.name == "posix":
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if self._reuse_port:
+        if reuse_port:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         if family == socket.AF_INET6:
             sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
         try:
             sock.bind(address)
         except OSError as exc:
-            sock.close()
-            raise OSError(
-                exc.errno, f"Cannot listen on {self._host}:{self._port}: {exc.strerror}"
-            ) from None
-        sock.listen(self._backlog)
+            raise OSError(exc.errno, f"Cannot listen on {host}:{port}: {exc.strerror}") from None
+        sock.listen(backlog)
         sock.setblocking(False)
-        self._bound_port = int(sock.getsockname()[1])
-        return [sock]
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def listen_unix(path: str | os.PathLike[str], *, backlog: int = 128) -> socket.socket:
+    """A listening, non-blocking Unix socket at *path* (a stale socket file is replaced)."""
+    path = os.fspath(path)
+    if os.path.exists(path) and not os.path.isdir(path):
+        os.unlink(path)
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.bind(path)
+        sock.listen(backlog)
+        sock.setblocking(False)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
 
 
 class UnixSite(BaseSite):
@@ -587,13 +624,7 @@ class UnixSite(BaseSite):
         return f"{scheme}://unix:{self._path}:"
 
     def _make_sockets(self) -> list[socket.socket]:
-        if os.path.exists(self._path) and not os.path.isdir(self._path):
-            os.unlink(self._path)
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.bind(self._path)
-        sock.listen(self._backlog)
-        sock.setblocking(False)
-        return [sock]
+        return [listen_unix(self._path, backlog=self._backlog)]
 
 
 class NamedPipeSite(BaseSite):

@@ -80,29 +80,13 @@ def bind_sockets(
     paths = [] if path is None else [path] if isinstance(path, (str, os.PathLike)) else list(path)
     if not hosts and (not paths or port is not None):
         hosts = ["0.0.0.0"]
+    from .runner import listen_tcp, listen_unix
+
     try:
         for name in hosts:
-            for family, kind, proto, _, address in socket.getaddrinfo(
-                name, 8080 if port is None else port, type=socket.SOCK_STREAM,
-                proto=socket.IPPROTO_TCP, flags=socket.AI_PASSIVE,
-            )[:1]:
-                sock = socket.socket(family, kind, proto)
-                sockets.append(sock)
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                try:
-                    sock.bind(address)
-                except OSError as exc:
-                    raise OSError(
-                        exc.errno, f"Cannot listen on {name}:{port}: {exc.strerror}"
-                    ) from None
-                sock.listen(backlog)
+            sockets.append(listen_tcp(name, 8080 if port is None else port, backlog=backlog))
         for unix_path in paths:
-            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            sockets.append(sock)
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(unix_path)
-            sock.bind(os.fspath(unix_path))
-            sock.listen(backlog)
+            sockets.append(listen_unix(unix_path, backlog=backlog))
     except BaseException:
         for sock in sockets:
             sock.close()
