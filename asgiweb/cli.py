@@ -8,7 +8,8 @@ does). Applications are served by the same runner as
 close; ``--reload`` restarts that runner under uvicorn's file watcher and
 ``--workers N`` under asgiweb's worker supervisor.
 
-``asgiweb routes TARGET`` prints the route table.
+``asgiweb routes TARGET`` prints the route table; ``asgiweb port PATH`` ports aiohttp code
+(:mod:`asgiweb.porting`).
 """
 
 from __future__ import annotations
@@ -255,6 +256,10 @@ def parser() -> argparse.ArgumentParser:
     routes.add_argument("target", metavar="TARGET", help="module:app or module:factory")
     routes.add_argument("--app-dir", default=".", help="look for TARGET's module here")
     routes.set_defaults(handler=_routes)
+
+    from .porting.command import add_parser as add_port_parser
+
+    add_port_parser(commands)
     return top
 
 
