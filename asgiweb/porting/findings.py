@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider, QualifiedNameProvider
+from libcst.metadata import MetadataWrapper, PositionProvider
 
 from .modules import MODULES, names_of
 from .rewrite import Unmapped
@@ -191,20 +191,74 @@ def _finding(line: int, key: str, **names: str) -> Finding:
     return Finding(line, rule.what.format(**names), rule.replacement, rule.section)
 
 
-class _Finder(cst.CSTVisitor):
-    METADATA_DEPENDENCIES = (PositionProvider, QualifiedNameProvider)
+class _Bindings(cst.CSTVisitor):
+    """Local name → the qualified name its imports give it (``web`` → ``asgiweb.web``).
+
+    Scopes are not told apart: a report is a pointer for a person, and libcst's
+    full scope analysis would cost more than the rewrite itself.
+    """
 
     def __init__(self) -> None:
         super().__init__()
+        self.names: dict[str, str] = {}
+
+    def visit_Import(self, node: cst.Import) -> bool:
+        for alias in node.names:
+            dotted = _dotted(alias.name)
+            if dotted is None:
+                continue
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                self.names[alias.asname.name.value] = dotted
+            else:
+                root = dotted.split(".")[0]
+                self.names[root] = root
+        return False
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        if node.relative or node.module is None or isinstance(node.names, cst.ImportStar):
+            return False
+        module = _dotted(node.module)
+        for alias in node.names:
+            name = _dotted(alias.name)
+            if module is None or name is None:
+                continue
+            local = name
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                local = alias.asname.name.value
+            self.names[local] = f"{module}.{name}"
+        return False
+
+
+def _dotted(node: cst.BaseExpression) -> str | None:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        base = _dotted(node.value)
+        return None if base is None else f"{base}.{node.attr.value}"
+    return None
+
+
+class _Finder(cst.CSTVisitor):
+    METADATA_DEPENDENCIES = (PositionProvider,)
+
+    def __init__(self, bindings: dict[str, str]) -> None:
+        super().__init__()
+        self._bindings = bindings
         self.found: set[Finding] = set()
         self._servers: set[str] = set()  # names bound to web.Server(...)
-        self._websockets = False
+        self._websockets: set[str] = set()  # names bound to web.WebSocketResponse(...)
 
     def _line(self, node: cst.CSTNode) -> int:
         return self.get_metadata(PositionProvider, node).start.line
 
-    def _names(self, node: cst.CSTNode) -> set[str]:
-        return {q.name for q in self.get_metadata(QualifiedNameProvider, node, set())}
+    def _names(self, node: cst.BaseExpression) -> set[str]:
+        dotted = _dotted(node)
+        if dotted is None:
+            return set()
+        head, dot, rest = dotted.partition(".")
+        if head not in self._bindings:
+            return set()
+        return {self._bindings[head] + dot + rest}
 
     def _add(self, node: cst.CSTNode, key: str, **names: str) -> None:
         self.found.add(_finding(self._line(node), key, **names))
@@ -217,10 +271,14 @@ class _Finder(cst.CSTVisitor):
 
     def visit_Assign(self, node: cst.Assign) -> None:
         value = node.value
-        if isinstance(value, cst.Call) and "asgiweb.web.Server" in self._names(value.func):
+        if isinstance(value, cst.Call):
+            called = self._names(value.func)
             for target in node.targets:
                 if isinstance(target.target, cst.Name):
-                    self._servers.add(target.target.value)
+                    if "asgiweb.web.Server" in called:
+                        self._servers.add(target.target.value)
+                    if "asgiweb.web.WebSocketResponse" in called:
+                        self._websockets.add(target.target.value)
         if isinstance(value, cst.Await) and _is_method_call(value.expression, "prepare"):
             self._add(node, "prepare-writer")
 
@@ -238,11 +296,13 @@ class _Finder(cst.CSTVisitor):
             self._add(node, "request-handler")
         if "asgiweb.web.Server" in names and "request_factory" in keywords:
             self._add(node, "request-factory")
-        if "asgiweb.web.Application" in names and "handler_args" in keywords:
-            if _handler_args_ignored(keywords["handler_args"].value):
-                self._add(node, "handler-args")
+        if (
+            "asgiweb.web.Application" in names
+            and "handler_args" in keywords
+            and _handler_args_ignored(keywords["handler_args"].value)
+        ):
+            self._add(node, "handler-args")
         if "asgiweb.web.WebSocketResponse" in names:
-            self._websockets = True
             for option in ("heartbeat", "autoping", "compress"):
                 if option in keywords:
                     self._add(node, "ws-option", name=option)
@@ -257,12 +317,14 @@ class _Finder(cst.CSTVisitor):
     def _method_call(self, node: cst.Call, func: cst.Attribute) -> None:
         method = func.attr.value
         owner = func.value
-        if isinstance(owner, cst.Attribute) and owner.attr.value == "transport":
-            if method in _TRANSPORT_ACTIONS:
-                self._add(node, "transport-write", name=method)
+        transport = isinstance(owner, cst.Attribute) and owner.attr.value == "transport"
+        if transport and method in _TRANSPORT_ACTIONS:
+            self._add(node, "transport-write", name=method)
         if method == "set_status" and len(node.args) >= 2:
             self._add(node, "reason")
-        if method in ("ping", "pong") and self._websockets:
+        if method in ("ping", "pong") and isinstance(owner, cst.Name) and (
+            owner.value in self._websockets
+        ):
             self._add(node, "ws-ping", name=method)
         if method == "create_server" and node.args:
             first = node.args[0].value
@@ -274,9 +336,13 @@ class _Finder(cst.CSTVisitor):
     def visit_Attribute(self, node: cst.Attribute) -> None:
         attr = node.attr.value
         owner = node.value
-        if isinstance(owner, cst.Attribute) and owner.attr.value == "protocol":
-            if attr not in _PROTOCOL_KEPT and _looks_like_request(owner.value):
-                self._add(node, "protocol", name=attr)
+        if (
+            isinstance(owner, cst.Attribute)
+            and owner.attr.value == "protocol"
+            and attr not in _PROTOCOL_KEPT
+            and _looks_like_request(owner.value)
+        ):
+            self._add(node, "protocol", name=attr)
         if attr == "raw_headers" and _looks_like_request(owner):
             self._add(node, "raw-headers")
         for name in self._names(node):
@@ -327,9 +393,12 @@ def _handler_args_ignored(value: cst.BaseExpression) -> bool:
     if not isinstance(value, cst.Dict):
         return False
     for element in value.elements:
-        if isinstance(element, cst.DictElement) and isinstance(element.key, cst.SimpleString):
-            if element.key.evaluated_value not in ("auto_decompress", "read_bufsize"):
-                return True
+        if (
+            isinstance(element, cst.DictElement)
+            and isinstance(element.key, cst.SimpleString)
+            and element.key.evaluated_value not in ("auto_decompress", "read_bufsize")
+        ):
+            return True
     return False
 
 
@@ -352,8 +421,10 @@ def _missing(line: int, module: str, name: str) -> Finding:
 
 def find(module: cst.Module, unmapped: Iterable[Unmapped] = ()) -> list[Finding]:
     """Every use in ported *module* that has no ASGI equivalent, in line order."""
-    finder = _Finder()
-    MetadataWrapper(module).visit(finder)
+    bindings = _Bindings()
+    module.visit(bindings)
+    finder = _Finder(bindings.names)
+    MetadataWrapper(module, unsafe_skip_copy=True).visit(finder)
     found = set(finder.found)
     for item in unmapped:
         target = MODULES[item.module]

@@ -124,11 +124,12 @@ class _SurveyVisitor(cst.CSTVisitor):
                 name = _dotted(alias.name) or ""
                 if f"aiohttp.{name}" not in MODULES and name not in CLIENT_SHARED_NAMES:
                     self.survey.client = True
-        elif module.split(".")[0] == "aiohttp" and module not in MODULES:
+        elif (module.split(".")[0] == "aiohttp" and module not in MODULES) or (
+            module in CLIENT_NAMES
+            and not isinstance(node.names, cst.ImportStar)
+            and any(_is_client_name(module, _dotted(a.name) or "") for a in node.names)
+        ):
             self.survey.client = True
-        elif module in CLIENT_NAMES and not isinstance(node.names, cst.ImportStar):
-            if any(_is_client_name(module, _dotted(a.name) or "") for a in node.names):
-                self.survey.client = True
         return False
 
     def visit_Name(self, node: cst.Name) -> None:
@@ -396,9 +397,8 @@ class _Rewriter(cst.CSTTransformer):
         if kept:
             result.append(node.with_changes(names=_with_commas(kept, last_comma)))
         for target, aliases in groups.items():
-            result.append(
-                node.with_changes(module=_expression(target), names=_with_commas(aliases, last_comma))
-            )
+            names = _with_commas(aliases, last_comma)
+            result.append(node.with_changes(module=_expression(target), names=names))
         return result
 
 
@@ -430,12 +430,28 @@ def _with_commas(
     out = []
     for index, alias in enumerate(aliases):
         if index == len(aliases) - 1:
-            out.append(alias.with_changes(comma=last_comma))
+            if isinstance(alias.comma, cst.Comma) and isinstance(last_comma, cst.Comma):
+                out.append(alias.with_changes(comma=_closing(alias.comma, last_comma)))
+            else:
+                out.append(alias.with_changes(comma=last_comma))
         elif isinstance(alias.comma, cst.MaybeSentinel):
-            out.append(alias.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))))
+            comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+            out.append(alias.with_changes(comma=comma))
         else:
             out.append(alias)
     return out
+
+
+def _closing(own: cst.Comma, last: cst.Comma) -> cst.Comma:
+    """*own* comma (and its comment) ending the list as the original last comma did."""
+    mine, theirs = own.whitespace_after, last.whitespace_after
+    if isinstance(mine, cst.ParenthesizedWhitespace) and isinstance(
+        theirs, cst.ParenthesizedWhitespace
+    ):
+        return own.with_changes(
+            whitespace_after=mine.with_changes(indent=theirs.indent, last_line=theirs.last_line)
+        )
+    return last
 
 
 def _semicolons(body: Sequence[cst.BaseSmallStatement]) -> list[cst.BaseSmallStatement]:
@@ -452,7 +468,7 @@ def _semicolons(body: Sequence[cst.BaseSmallStatement]) -> list[cst.BaseSmallSta
 
 def rewrite_module(module: cst.Module) -> tuple[cst.Module, list[Unmapped]]:
     """Rewrite the aiohttp server-side imports of *module*; also return the names left behind."""
-    wrapper = MetadataWrapper(module)
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     survey_visitor = _SurveyVisitor()
     wrapper.visit(survey_visitor)
     rewriter = _Rewriter(survey_visitor.finish())
