@@ -26,3 +26,17 @@ def test_code_uses_311_apis_so_the_floor_is_real() -> None:
             if isinstance(node, ast.Attribute) and node.attr in ("timeout", "uncancel"):
                 used.add(node.attr)
     assert used & {"timeout", "uncancel"}
+
+
+def test_every_subpackage_is_in_the_distribution() -> None:
+    from setuptools import find_packages
+
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    include = meta["tool"]["setuptools"]["packages"]["find"]["include"]
+    found = set(find_packages(where=str(ROOT), include=include))
+    on_disk = {
+        ".".join(path.parent.relative_to(ROOT).parts)
+        for path in (ROOT / "asgiweb").rglob("__init__.py")
+    }
+    assert on_disk <= found
+    assert {"asgiweb", "asgiweb.session", "asgiweb.porting"} <= found

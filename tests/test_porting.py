@@ -495,3 +495,16 @@ def test_command_keeps_the_file_encoding(tmp_path: Path) -> None:
     assert (tmp_path / "old.py").read_bytes() == source.replace("aiohttp", "asgiweb").encode(
         "latin-1"
     )
+
+
+def test_command_without_libcst_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import io
+
+    from asgiweb.porting.command import run
+
+    monkeypatch.setitem(sys.modules, "libcst", None)
+    err = io.StringIO()
+    assert run([tmp_path], write=False, out=io.StringIO(), err=err) == EXIT_ERROR
+    assert "pip install 'asgiweb[port]'" in err.getvalue()
