@@ -406,6 +406,8 @@ def test_what_works_is_not_reported() -> None:
             app = web.Application(handler_args={"auto_decompress": False})
             ws = web.WebSocketResponse(max_msg_size=1024)
             await redis.ping()
+            statement = await connection.prepare("SELECT 1")
+            self.transport.write(b"raw")
             web.run_app(app, host="0.0.0.0", port=8000, shutdown_timeout=5)
             return web.Response(text=request.protocol.transport and "x")
         """

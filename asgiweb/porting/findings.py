@@ -279,8 +279,14 @@ class _Finder(cst.CSTVisitor):
                         self._servers.add(target.target.value)
                     if "asgiweb.web.WebSocketResponse" in called:
                         self._websockets.add(target.target.value)
-        if isinstance(value, cst.Await) and _is_method_call(value.expression, "prepare"):
-            self._add(node, "prepare-writer")
+        if (
+            isinstance(value, cst.Await)
+            and isinstance(value.expression, cst.Call)
+            and _is_method_call(value.expression, "prepare")
+            and value.expression.args
+            and _looks_like_request(value.expression.args[0].value)
+        ):
+            self._add(node, "prepare-writer")  # `writer = await resp.prepare(request)`
 
     def visit_Call(self, node: cst.Call) -> None:
         names = self._names(node.func)
@@ -317,7 +323,11 @@ class _Finder(cst.CSTVisitor):
     def _method_call(self, node: cst.Call, func: cst.Attribute) -> None:
         method = func.attr.value
         owner = func.value
-        transport = isinstance(owner, cst.Attribute) and owner.attr.value == "transport"
+        transport = (
+            isinstance(owner, cst.Attribute)
+            and owner.attr.value == "transport"
+            and _looks_like_request(owner.value)
+        )
         if transport and method in _TRANSPORT_ACTIONS:
             self._add(node, "transport-write", name=method)
         if method == "set_status" and len(node.args) >= 2:
