@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,6 +16,8 @@ pytest.importorskip("libcst")
 from asgiweb.porting import port_source
 from asgiweb.porting.command import EXIT_ERROR, EXIT_FINDINGS, EXIT_PENDING
 from asgiweb.porting.findings import RULES
+
+from .differential import ServeBoth
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
@@ -510,3 +514,135 @@ def test_command_without_libcst_says_what_to_install(
     err = io.StringIO()
     assert run([tmp_path], write=False, out=io.StringIO(), err=err) == EXIT_ERROR
     assert "pip install 'asgiweb[port]'" in err.getvalue()
+
+
+# -- a ported app with every add-on answers as the original does on aiohttp ----------------
+
+ADDON_APP = '''\
+import jinja2
+
+import aiohttp_cors
+import aiohttp_jinja2
+import aiohttp_security
+import aiohttp_session
+from aiohttp import web
+from aiohttp_remotes import XForwardedRelaxed
+from aiohttp_remotes import setup as setup_remotes
+from aiohttp_security import AbstractAuthorizationPolicy, SessionIdentityPolicy, remember
+from aiohttp_session import SimpleCookieStorage, get_session
+from aiojobs.aiohttp import atomic
+from aiojobs.aiohttp import setup as setup_jobs
+
+
+class Policy(AbstractAuthorizationPolicy):
+    async def authorized_userid(self, identity):
+        return identity if identity == "ann" else None
+
+    async def permits(self, identity, permission, context=None):
+        return identity == "ann" and permission == "read"
+
+
+@aiohttp_jinja2.template("page.html")
+async def page(request):
+    session = await get_session(request)
+    session["visits"] = session.get("visits", 0) + 1
+    user = await aiohttp_security.authorized_userid(request)
+    return {"visits": session["visits"], "user": user, "remote": request.remote,
+            "scheme": request.scheme}
+
+
+async def login(request):
+    response = web.HTTPFound("/")
+    await remember(request, response, "ann")
+    raise response
+
+
+async def private(request):
+    await aiohttp_security.check_permission(request, "read")
+    return web.Response(text="secret")
+
+
+@atomic
+async def echo(request):
+    return web.json_response(dict(await request.post()))
+
+
+async def api(request):
+    return web.json_response({"api": True})
+
+
+async def make_app():
+    app = web.Application()
+    await setup_remotes(app, XForwardedRelaxed())  # first: the others see its clone
+    aiohttp_session.setup(app, SimpleCookieStorage())
+    aiohttp_security.setup(app, SessionIdentityPolicy(), Policy())
+    aiohttp_jinja2.setup(app, loader=jinja2.DictLoader(
+        {"page.html": "visits={{ visits }} user={{ user }} remote={{ remote }} {{ scheme }}"}))
+    setup_jobs(app)
+    app.router.add_get("/", page)
+    app.router.add_get("/login", login)
+    app.router.add_get("/private", private)
+    app.router.add_post("/echo", echo)
+    cors = aiohttp_cors.setup(app, defaults={
+        "https://a.example": aiohttp_cors.ResourceOptions(allow_headers="*", max_age=60)})
+    cors.add(app.router.add_get("/api", api))
+    return app
+'''
+
+
+async def test_ported_add_on_app_answers_as_on_aiohttp(serve_both: ServeBoth) -> None:
+    import json
+
+    import httpx
+
+    from .differential import shape
+
+    code = ported(ADDON_APP)
+    imported = set()
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.ImportFrom):
+            imported.add(node.module or "")
+        elif isinstance(node, ast.Import):
+            imported.update(alias.name for alias in node.names)
+    assert {m.split(".")[0] for m in imported} == {"jinja2", "asgiweb"}, imported
+    theirs: dict[str, Any] = {}
+    ours: dict[str, Any] = {}
+    exec(compile(ADDON_APP, "original.py", "exec"), theirs)
+    exec(compile(code, "ported.py", "exec"), ours)
+    assert type(ours["web"].Application()).__module__.startswith("asgiweb")
+    pair = await serve_both(await theirs["make_app"](), await ours["make_app"]())
+
+    def session(value: str) -> Any:
+        data = json.loads(value)
+        data.pop("created", None)
+        return data
+
+    requests: list[tuple[str, str, dict[str, Any]]] = [
+        ("GET", "/", {}),
+        ("GET", "/private", {}),
+        ("GET", "/", {"headers": {"X-Forwarded-For": "203.0.113.9",
+                                  "X-Forwarded-Proto": "https"}}),
+        ("GET", "/login", {}),
+        ("GET", "/", {}),
+        ("GET", "/private", {}),
+        ("POST", "/echo", {"data": {"a": "1", "b": "two"}}),
+        ("OPTIONS", "/api", {"headers": {"Origin": "https://a.example",
+                                         "Access-Control-Request-Method": "GET"}}),
+        ("OPTIONS", "/api", {"headers": {"Origin": "https://b.example",
+                                         "Access-Control-Request-Method": "GET"}}),
+    ]
+    shapes = {}
+    for name, base in (("aiohttp", pair.theirs), ("asgiweb", pair.ours)):
+        async with httpx.AsyncClient(base_url=base) as client:
+            answers = []
+            for method, path, options in requests:
+                response = await client.request(method, path, **options)
+                status, headers, body, cookies = shape(response, session)
+                # asgiweb.cors adds `Vary: Origin` to every response of a CORS resource
+                # (docs/porting.md, "The aiohttp add-ons")
+                headers = [h for h in headers if h[0] != "vary"]
+                answers.append((status, headers, body, cookies))
+            shapes[name] = answers
+    assert shapes["asgiweb"] == shapes["aiohttp"]
+    statuses = [answer[0] for answer in shapes["aiohttp"]]
+    assert statuses == [200, 401, 200, 302, 200, 200, 200, 200, 403]
