@@ -646,3 +646,25 @@ async def test_ported_add_on_app_answers_as_on_aiohttp(serve_both: ServeBoth) ->
     assert shapes["asgiweb"] == shapes["aiohttp"]
     statuses = [answer[0] for answer in shapes["aiohttp"]]
     assert statuses == [200, 401, 200, 302, 200, 200, 200, 200, 403]
+
+
+def test_modules_with_client_names_move_name_by_name_only() -> None:
+    same(
+        """\
+        from aiohttp import abc
+        import aiohttp.abc
+        from aiohttp.abc import AbstractView, AbstractResolver
+
+        class Jar(abc.AbstractCookieJar): ...
+        class Resolver(aiohttp.abc.AbstractResolver): ...
+        """,
+        """\
+        from aiohttp import abc
+        import aiohttp.abc
+        from aiohttp.abc import AbstractResolver
+        from asgiweb.web import AbstractView
+
+        class Jar(abc.AbstractCookieJar): ...
+        class Resolver(aiohttp.abc.AbstractResolver): ...
+        """,
+    )

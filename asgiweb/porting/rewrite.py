@@ -28,7 +28,13 @@ from dataclasses import dataclass, field
 import libcst as cst
 from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
 
-from .modules import CLIENT_NAMES, CLIENT_SHARED_NAMES, MODULES, PYTEST_PLUGINS, ROOTS, names_of
+from .modules import CLIENT_NAMES, CLIENT_SHARED_NAMES, PYTEST_PLUGINS, ROOTS, names_of
+from .modules import MODULES as NAME_MODULES
+
+# Modules that move as a whole (`import aiohttp.web`, `from aiohttp import hdrs`,
+# `aiohttp.web.X`). Those that hold client names too (aiohttp.abc, aiohttp.typedefs)
+# move name by name only.
+MODULES = {k: v for k, v in NAME_MODULES.items() if k not in CLIENT_NAMES}
 
 __all__ = ("Unmapped", "rewrite_module")
 
@@ -68,7 +74,7 @@ def _is_client_name(module: str, name: str) -> bool:
     if module not in CLIENT_NAMES:
         return False
     names = CLIENT_NAMES[module]
-    return not _has_name(MODULES[module], name) if names is None else name in names
+    return not _has_name(NAME_MODULES[module], name) if names is None else name in names
 
 
 def _split(target: str) -> tuple[str, str]:
@@ -124,7 +130,7 @@ class _SurveyVisitor(cst.CSTVisitor):
                 name = _dotted(alias.name) or ""
                 if f"aiohttp.{name}" not in MODULES and name not in CLIENT_SHARED_NAMES:
                     self.survey.client = True
-        elif (module.split(".")[0] == "aiohttp" and module not in MODULES) or (
+        elif (module.split(".")[0] == "aiohttp" and module not in NAME_MODULES) or (
             module in CLIENT_NAMES
             and not isinstance(node.names, cst.ImportStar)
             and any(_is_client_name(module, _dotted(a.name) or "") for a in node.names)
@@ -374,9 +380,9 @@ class _Rewriter(cst.CSTTransformer):
                         asname=None if local == last else cst.AsName(name=cst.Name(local)),
                     )
                 )
-            elif module in MODULES:
-                if _has_name(MODULES[module], name):
-                    groups.setdefault(MODULES[module], []).append(alias)
+            elif module in NAME_MODULES:
+                if _has_name(NAME_MODULES[module], name):
+                    groups.setdefault(NAME_MODULES[module], []).append(alias)
                 else:
                     kept.append(alias)
                     if not _is_client_name(module, name):
