@@ -194,8 +194,7 @@ def setup_swagger(
 
     >>> setup_swagger(app, swagger_url="/api/v1/doc", title="Users", api_version="2.0")
     """
-    url = swagger_url if swagger_url.startswith("/") else "/" + swagger_url
-    base_url = url.rstrip("/")
+    base_url = ("/" + swagger_url.lstrip("/")).rstrip("/")
     if swagger_info is not None:
         content = _dumps(swagger_info)
     elif swagger_from_file:
@@ -222,9 +221,9 @@ def setup_swagger(
         definition = swagger_def_decor(definition)
 
     router = app.router
-    router.add_route("GET", url, home)
-    if base_url + "/" != url:
-        router.add_route("GET", base_url + "/", home)
+    if base_url:  # "/api/doc" and "/api/doc/" alike, whichever was given
+        router.add_route("GET", base_url, home)
+    router.add_route("GET", base_url + "/", home)
     definition_resource = router.add_resource(base_url + "/swagger.json")
     definition_resource.add_route("GET", definition)
     assets = router.add_static(base_url + "/swagger_static", _assets_directory())
@@ -523,13 +522,8 @@ def _checked_operation(
     try:
         operation = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1 + offset} of the docstring" if mark and offset else ""
-        if mark and not offset:
-            where = f" at line {mark.line + 1}"
-        problem = getattr(exc, "problem", None) or str(exc)
         raise SwaggerDocError(
-            f"{route_name}: {source} does not parse: {problem}{where}."
+            f"{route_name}: {source} does not parse: {_yaml_problem(exc, offset)}."
             " Fix the YAML (the lines after '---' are one YAML mapping)."
         ) from None
     if operation is None:
@@ -544,6 +538,21 @@ def _checked_operation(
     except (TypeError, ValueError) as exc:
         raise SwaggerDocError(f"{route_name}: {source} has no JSON form: {exc}") from None
     return operation
+
+
+def _yaml_problem(exc: yaml.YAMLError, offset: int) -> str:
+    """PyYAML's complaint, its line numbers counted in the docstring (or file) it came from."""
+    where = "of the docstring" if offset else "of the file"
+
+    def at(mark: Any) -> str:
+        return f" at line {mark.line + 1 + offset} {where}" if mark is not None else ""
+
+    if not isinstance(exc, yaml.MarkedYAMLError):
+        return str(exc)
+    problem = f"{exc.problem or 'invalid YAML'}{at(exc.problem_mark)}"
+    if exc.context:
+        return f"{exc.context}{at(exc.context_mark)}, {problem}"
+    return problem
 
 
 # -- JSON --------------------------------------------------------------------------
