@@ -7,6 +7,7 @@ tests/test_swagger_parity.py.
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -18,8 +19,9 @@ from openapi_spec_validator import validate
 from asgiweb import web
 from asgiweb.swagger import SWAGGER_DEF_CONTENT, SwaggerDocError, setup_swagger, swagger_path
 
-from .conftest import ClientFactory
+from .conftest import ClientFactory, ServerFactory
 from .test_examples import load
+from .test_polls_example import CHROMIUM, chromium
 
 ASSET_REF = re.compile(r'(?:href|src)="([^"]+)"')
 
@@ -283,3 +285,29 @@ async def test_example_app(client_for: ClientFactory) -> None:
     assert (await client.delete(f"/pets/{pet_id}")).status_code == 204
     assert (await client.get(f"/pets/{pet_id}")).status_code == 404
     assert (await client.get("/api/doc")).status_code == 200
+
+
+async def test_swagger_ui_lists_the_operations_in_chromium(
+    live_server: ServerFactory, tmp_path: Path
+) -> None:
+    """Swagger UI, served from the install, loads the document and shows every operation."""
+    if CHROMIUM is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("Chromium is not installed: CI must run the browser test (.ci/run)")
+        pytest.skip("Chromium is not installed")
+    server = await live_server(load("swagger_pets").create_app())
+    async with chromium(f"{server.url}/api/doc", tmp_path / "profile") as page:
+        await page.wait_for("document.querySelectorAll('.opblock').length >= 4", timeout=60)
+        operations = await page.evaluate(
+            "[...document.querySelectorAll('.opblock')].map(o => ["
+            "o.querySelector('.opblock-summary-method').textContent,"
+            "o.querySelector('.opblock-summary-path').textContent.replace(/\\u200b/g, '')])"
+        )
+        assert sorted(map(tuple, operations)) == [
+            ("DELETE", "/pets/{id}"),
+            ("GET", "/pets"),
+            ("GET", "/pets/{id}"),
+            ("POST", "/pets"),
+        ]
+        assert await page.evaluate("document.title") == "Pets"
+        await page.screenshot(tmp_path / "swagger-ui.png")
