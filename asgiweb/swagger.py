@@ -19,14 +19,13 @@ serves it at ``{swagger_url}/swagger.json`` and Swagger UI at ``swagger_url``:
 >>> setup_swagger(app, title="Pinger", api_version="1.2.0")
 
 Needs the ``swagger`` extra (``pip install 'asgiweb[swagger]'``: PyYAML, and
-swagger-ui-bundle for the UI's assets, served from the install, no CDN).
+Swagger UI's files, served from the install by :mod:`asgiweb.swagger_ui`: no CDN).
 Where the result differs from aiohttp-swagger's, docs/porting.md says how.
 """
 
 from __future__ import annotations
 
 import datetime
-import html
 import inspect
 import json
 import textwrap
@@ -45,6 +44,7 @@ from .keys import AppKey
 from .request import Request
 from .response import Response, StreamResponse, json_response
 from .routing import AbstractResource, AbstractRoute, View, current_root_path
+from .swagger_ui import swagger_ui_assets, swagger_ui_html
 
 __all__ = (
     "SWAGGER_DEF_CONTENT",
@@ -226,13 +226,12 @@ def setup_swagger(
     router.add_route("GET", base_url + "/", home)
     definition_resource = router.add_resource(base_url + "/swagger.json")
     definition_resource.add_route("GET", definition)
-    assets = router.add_static(base_url + "/swagger_static", _assets_directory())
+    assets = router.add_static(base_url + "/swagger_static", swagger_ui_assets())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NotAppKeyWarning)
         app[SWAGGER_DEF_CONTENT] = content
     app[_PAGE_KEY] = _UIPage(
         title=title,
-        description=description,
         api_base_url=api_base_url.rstrip("/"),
         validator_url=swagger_validator_url,
         definition=definition_resource,
@@ -259,7 +258,6 @@ class _UIPage:
     """What Swagger UI's page shows; URLs are built per request (mounts, sub-app prefixes)."""
 
     title: str
-    description: str
     api_base_url: str
     validator_url: str
     definition: AbstractResource
@@ -268,64 +266,15 @@ class _UIPage:
     def render(self) -> str:
         """The page, its URLs under the mount point (ASGI ``root_path``) of this request."""
         prefix = self.api_base_url + current_root_path()
-        definition_url = prefix + self.definition.canonical
-        assets_url = prefix + self.assets.canonical
-        config = {
-            "url": definition_url,
-            "dom_id": "#swagger-ui",
-            "deepLinking": True,
-            "validatorUrl": self.validator_url or None,
-        }
-        return _PAGE_HTML.format(
-            title=html.escape(str(self.title)),
-            description=html.escape(str(self.description).strip()),
-            assets=html.escape(assets_url),
-            config=_script_json(config),
+        return swagger_ui_html(
+            document_url=prefix + self.definition.canonical,
+            assets_url=prefix + self.assets.canonical,
+            title=self.title,
+            validator_url=self.validator_url or None,
         )
 
 
 _PAGE_KEY: Final = AppKey("asgiweb.swagger.page", _UIPage)
-
-_PAGE_HTML: Final = """\
-<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="description" content="{description}">
-<title>{title}</title>
-<link rel="stylesheet" href="{assets}/swagger-ui.css">
-<link rel="icon" type="image/png" href="{assets}/favicon-32x32.png" sizes="32x32">
-</head>
-<body>
-<div id="swagger-ui"></div>
-<script src="{assets}/swagger-ui-bundle.js"></script>
-<script>
-window.ui = SwaggerUIBundle({config});
-</script>
-</body>
-</html>
-"""
-
-
-def _script_json(value: Any) -> str:
-    """JSON that is safe inside ``<script>``: no ``</script>``, ``<!--`` or line separators."""
-    text = json.dumps(value)
-    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
-        text = text.replace(char, escaped)
-    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-
-
-def _assets_directory() -> str:
-    """Swagger UI's files, from the swagger-ui-bundle package."""
-    try:
-        import swagger_ui_bundle  # type: ignore[import-untyped]
-    except ImportError:  # pragma: no cover - the swagger extra brings it
-        raise ImportError(
-            "Swagger UI's assets come from the swagger-ui-bundle package: "
-            "pip install 'asgiweb[swagger]'"
-        ) from None
-    return str(swagger_ui_bundle.swagger_ui_path)
 
 
 # -- the document's head ---------------------------------------------------------
