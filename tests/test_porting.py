@@ -668,3 +668,26 @@ def test_modules_with_client_names_move_name_by_name_only() -> None:
         class Resolver(aiohttp.abc.AbstractResolver): ...
         """,
     )
+
+
+def test_add_on_submodules_and_what_is_not_provided() -> None:
+    same(
+        """\
+        from aiohttp_cors.mixin import CorsViewMixin
+        from aiohttp_remotes.x_forwarded import XForwardedStrict
+        from aiohttp_session.nacl_storage import NaClCookieStorage
+        from aiohttp_security.jwt_identity import JWTIdentityPolicy
+        import aiohttp_session.nacl_storage
+        """,
+        """\
+        from asgiweb.cors import CorsViewMixin
+        from asgiweb.remotes import XForwardedStrict
+        from aiohttp_session.nacl_storage import NaClCookieStorage
+        from aiohttp_security.jwt_identity import JWTIdentityPolicy
+        import aiohttp_session.nacl_storage
+        """,
+    )
+    found = port_source("from aiohttp_session.nacl_storage import NaClCookieStorage\n").findings
+    assert [f.replacement for f in found] == [
+        "use `EncryptedCookieStorage` (Fernet) or `RedisStorage`"
+    ]

@@ -153,6 +153,8 @@ _NOT_PROVIDED = {
     "`AbstractIdentityPolicy` that checks the token",
     "memcached_storage": "use `EncryptedCookieStorage` or `RedisStorage`",
     "nacl_storage": "use `EncryptedCookieStorage` (Fernet) or `RedisStorage`",
+    "MemcachedStorage": "use `EncryptedCookieStorage` or `RedisStorage`",
+    "NaClCookieStorage": "use `EncryptedCookieStorage` (Fernet) or `RedisStorage`",
     "Cloudflare": "use `XForwardedFiltered` with Cloudflare's published networks",
 }
 

@@ -15,6 +15,7 @@ __all__ = (
     "CLIENT_NAMES",
     "CLIENT_SHARED_NAMES",
     "MODULES",
+    "NAME_ONLY",
     "PYTEST_PLUGINS",
     "ROOTS",
     "names_of",
@@ -51,14 +52,41 @@ MODULES: dict[str, str] = {
     "aiohttp_session": "asgiweb.session",
     "aiohttp_session.cookie_storage": "asgiweb.session.cookie_storage",
     "aiohttp_session.redis_storage": "asgiweb.session.redis_storage",
+    "aiohttp_session.memcached_storage": "asgiweb.session",  # not provided: reported
+    "aiohttp_session.nacl_storage": "asgiweb.session",  # not provided: reported
     "aiohttp_security": "asgiweb.security",
     "aiohttp_security.abc": "asgiweb.security",
     "aiohttp_security.api": "asgiweb.security",
     "aiohttp_security.cookies_identity": "asgiweb.security",
     "aiohttp_security.session_identity": "asgiweb.security",
+    "aiohttp_security.jwt_identity": "asgiweb.security",  # not provided: reported
     "aiohttp_cors": "asgiweb.cors",
+    **dict.fromkeys(
+        (
+            "aiohttp_cors.abc",
+            "aiohttp_cors.cors_config",
+            "aiohttp_cors.mixin",
+            "aiohttp_cors.preflight_handler",
+            "aiohttp_cors.resource_options",
+        ),
+        "asgiweb.cors",
+    ),
     "aiohttp_remotes": "asgiweb.remotes",
+    **dict.fromkeys(
+        (
+            "aiohttp_remotes.allowed_hosts",
+            "aiohttp_remotes.basic_auth",
+            "aiohttp_remotes.cloudflare",  # not provided: reported
+            "aiohttp_remotes.exceptions",
+            "aiohttp_remotes.forwarded",
+            "aiohttp_remotes.secure",
+            "aiohttp_remotes.x_forwarded",
+        ),
+        "asgiweb.remotes",
+    ),
+    "aiohttp_jinja2.helpers": "asgiweb.templating",
     "aiohttp_swagger": "asgiweb.swagger",
+    "aiohttp_swagger.helpers": "asgiweb.swagger",
     "aiohttp_debugtoolbar": "asgiweb.debugtoolbar",
     "aiojobs.aiohttp": "asgiweb.jobs",
 }
@@ -73,6 +101,21 @@ CLIENT_NAMES: dict[str, frozenset[str] | None] = {
 """Modules of ``MODULES`` that hold client names too (``None``: any name asgiweb lacks).
 
 Such a name stays on its aiohttp import without being reported.
+"""
+
+NAME_ONLY = frozenset(
+    {
+        *CLIENT_NAMES,
+        "aiohttp_session.memcached_storage",
+        "aiohttp_session.nacl_storage",
+        "aiohttp_security.jwt_identity",
+        "aiohttp_remotes.cloudflare",
+    }
+)
+"""Modules of ``MODULES`` that move name by name only: imported whole, they stay.
+
+asgiweb has their names in a module that also holds others (or not at all),
+so ``import aiohttp.abc`` cannot become one asgiweb import.
 """
 
 ROOTS = frozenset(name.split(".")[0] for name in MODULES)

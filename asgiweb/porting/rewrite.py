@@ -28,13 +28,12 @@ from dataclasses import dataclass, field
 import libcst as cst
 from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
 
-from .modules import CLIENT_NAMES, CLIENT_SHARED_NAMES, PYTEST_PLUGINS, ROOTS, names_of
+from .modules import CLIENT_NAMES, CLIENT_SHARED_NAMES, NAME_ONLY, PYTEST_PLUGINS, ROOTS, names_of
 from .modules import MODULES as NAME_MODULES
 
 # Modules that move as a whole (`import aiohttp.web`, `from aiohttp import hdrs`,
-# `aiohttp.web.X`). Those that hold client names too (aiohttp.abc, aiohttp.typedefs)
-# move name by name only.
-MODULES = {k: v for k, v in NAME_MODULES.items() if k not in CLIENT_NAMES}
+# `aiohttp.web.X`); the others (aiohttp.abc, ...) move name by name only.
+MODULES = {k: v for k, v in NAME_MODULES.items() if k not in NAME_ONLY}
 
 __all__ = ("Unmapped", "rewrite_module")
 
