@@ -354,14 +354,18 @@ async def test_redirects_are_intercepted_with_their_cookies(client_for: ClientFa
         raise web.HTTPFound(f"/next?x={HOSTILE}")
 
     async def returned(request: web.Request) -> web.Response:
-        response = web.Response(status=303, headers={"Location": "/next"})
-        response.set_cookie("session", "abc")
-        return response
+        redirect = web.HTTPSeeOther("/next")
+        redirect.set_cookie("session", "abc")
+        raise redirect
+
+    async def plain_redirect(request: web.Request) -> web.Response:
+        return web.Response(status=307, headers={"Location": "/next"})
 
     def app_with(**settings: Any) -> web.Application:
         app = make_app(**settings)
         app.router.add_get("/raised", raised)
         app.router.add_get("/returned", returned)
+        app.router.add_get("/plain", plain_redirect)
         return app
 
     client = await client_for(app_with())
@@ -373,6 +377,8 @@ async def test_redirects_are_intercepted_with_their_cookies(client_for: ClientFa
     assert returned_page.status_code == 200
     assert 'href="/next"' in returned_page.text
     assert returned_page.headers["Set-Cookie"].startswith("session=abc")
+    # as aiohttp_debugtoolbar: only HTTPMove redirects, not any response with a Location
+    assert (await client.get("/plain")).status_code == 307
     off = await client_for(app_with(intercept_redirects=False))
     assert (await off.get("/raised")).status_code == 302
     assert (await off.get("/returned")).status_code == 303

@@ -115,11 +115,12 @@ async def handle(state: ToolbarState, request: Request, handler: Handler) -> Str
         record.error_page = _error_page(state, request, record)
         response = Response(text=record.error_page, status=500, content_type="text/html")
     else:
+        # as aiohttp_debugtoolbar: a returned HTTPMove, not any response with a Location
         if (
             settings["intercept_redirects"]
+            and isinstance(response, HTTPMove)
             and response.status in REDIRECT_CODES
             and not response.prepared
-            and response.headers.get("Location")
         ):
             response = _redirect_page(state, response)
 

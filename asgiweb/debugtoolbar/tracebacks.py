@@ -25,7 +25,6 @@ _TOOLBAR_DIR = str(Path(__file__).resolve().parent)
 _ASGIWEB_DIR = str(Path(__file__).resolve().parent.parent)
 
 
-
 class _ShortRepr(reprlib.Repr):
     def repr_instance(self, obj: object, level: int) -> str:
         # reprlib hides a failing __repr__ behind "<X instance at 0x…>": say it failed
