@@ -18,7 +18,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from functools import cache
 from importlib import metadata
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from ..middlewares import is_new_style
 from ..response import StreamResponse
@@ -331,7 +331,12 @@ class PerformanceDebugPanel(DebugPanel):
     def wrap_handler(self, handler: Handler, context_switcher: ContextSwitcher) -> Handler:
         context_switcher.add_context_in(self._timer.enter)
         context_switcher.add_context_out(self._timer.leave)
-        return handler
+
+        async def timed(request: Request) -> StreamResponse:
+            self._started = time.perf_counter()
+            return await handler(request)
+
+        return timed
 
     async def process_response(self, response: StreamResponse) -> None:
         total = time.perf_counter() - self._started
@@ -477,16 +482,20 @@ class VersionDebugPanel(DebugPanel):
     has_content = True
     template = "panels/versions.html"
     title = nav_title = "Versions"
-    packages: ClassVar[list[dict[str, str]] | None] = None
 
     def __init__(self, request: Request) -> None:
         super().__init__(request)
+        from .. import __version__
+
+        self.nav_subtitle = __version__
+
+    def render_vars(self, request: Request) -> dict[str, Any]:
+        # looked up when the panel is shown (the first time takes a moment), not per request
         own, dependencies, everything = asgiweb_versions()
-        self.data = {
+        return {
             "python": sys.version,
             "platform": platform.platform(),
             "asgiweb_version": own,
             "dependencies": dependencies,
             "packages": everything,
         }
-        self.nav_subtitle = own
