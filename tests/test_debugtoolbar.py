@@ -82,7 +82,7 @@ def test_setup_has_aiohttp_debugtoolbar_signature() -> None:
         assert hasattr(debugtoolbar, name), name
 
 
-def test_setup_rejects_bad_settings() -> None:
+def test_setup_rejects_bad_settings_and_runs_once() -> None:
     with pytest.raises(ValueError, match="'localhost' is not an IP address or network"):
         debugtoolbar.setup(web.Application(), hosts=["localhost"])
     with pytest.raises(TypeError, match="not the string"):
@@ -92,9 +92,12 @@ def test_setup_rejects_bad_settings() -> None:
     with pytest.raises(ValueError, match="max_request_history must be at least 1"):
         debugtoolbar.setup(web.Application(), max_request_history=0)
     app = web.Application()
-    debugtoolbar.setup(app)
-    with pytest.raises(RuntimeError, match="already set up"):
-        debugtoolbar.setup(app)
+    debugtoolbar.setup(app, max_request_history=5)
+    routes = len(app.router.routes())
+    debugtoolbar.setup(app)  # a second call (asgiweb dev on such an app) changes nothing
+    assert len(app.router.routes()) == routes
+    assert app[debugtoolbar.APP_KEY].history.max_size == 5
+    assert list(app.middlewares) == [debugtoolbar.middleware]
 
 
 async def test_middleware_alone_says_to_call_setup(client_for: ClientFactory) -> None:
@@ -614,3 +617,29 @@ async def test_httpx_sees_a_well_formed_response(client_for: ClientFactory) -> N
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as strict:
         response = await strict.get("/")
     assert len(response.content) == int(response.headers["Content-Length"])
+
+
+async def test_example_app(client_for: ClientFactory) -> None:
+    import importlib.util
+    import sys
+
+    path = Path(__file__).resolve().parent.parent / "examples" / "debug_toolbar.py"
+    spec = importlib.util.spec_from_file_location("example_debug_toolbar", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    app = module.create_app()
+    debugtoolbar.setup(app)  # what `asgiweb dev` does: nothing more here
+    client = await client_for(app)
+    index = await client.get("/", params={"name": HOSTILE})
+    assert HANDLE in index.text and "<script>alert" not in index.text
+    order = await client.get("/orders/7")
+    assert "order 7 looked at" in (await client.get(toolbar_link(order.text))).text
+    invoice = await client.get("/orders/7/invoice")
+    assert invoice.status_code == 500 and "TypeError" in invoice.text
+    assert "unit_price" in invoice.text  # a local variable
+    status = await client.get("/api/status")
+    assert status.json() == {"orders": 1}
+    outsider = await client_for(app, client=PUBLIC)
+    assert (await outsider.get("/orders/7/invoice")).text.startswith("500 Internal Server Error")

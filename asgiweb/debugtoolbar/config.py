@@ -185,7 +185,8 @@ def setup(
     Adds the toolbar's middleware and its pages under *path_prefix*. Clients
     whose address (``request.remote``) is in *hosts* get the toolbar on HTML
     pages and an HTML error page for unhandled exceptions; everyone else
-    gets the application's usual answers.
+    gets the application's usual answers. On an app that already has the
+    toolbar it does nothing: the first call's settings stay.
 
     >>> from asgiweb import debugtoolbar
     >>> app = web.Application()
@@ -202,9 +203,10 @@ def setup(
         raise ValueError(
             f"path_prefix must start with '/' and not end with one, got {path_prefix!r}"
         )
-    if APP_KEY in app:
-        raise RuntimeError("the debug toolbar is already set up on this application")
     parse_hosts(hosts)
+    if APP_KEY in app:
+        # e.g. `asgiweb dev` on an app that sets the toolbar up itself: its settings stay
+        return
     settings: dict[str, Any] = {
         "enabled": enabled,
         "intercept_exc": intercept_exc,
