@@ -509,7 +509,14 @@ async def test_toolbar_set_up_on_a_subapp(client_for: ClientFactory) -> None:
     page = await client.get("/admin/page")
     link = toolbar_link(page.text)
     assert link.startswith("/admin/_debugtoolbar/")
-    assert (await client.get(link)).status_code == 200
+    toolbar = await client.get(link)
+    assert toolbar.status_code == 200
+    assert HANDLE not in toolbar.text  # the toolbar's own pages are not recorded
+    assert toolbar.text.count('id="pDebugHistory"') == 1
+    history = toolbar.text.split('id="pDebugHistory"')[1].split("</ol>")[0]
+    assert history.count("<li") == 1
+    outsider = await client_for(app, client=PUBLIC)
+    assert (await outsider.get(link)).status_code == 403
 
 
 async def test_history_is_bounded(client_for: ClientFactory) -> None:
@@ -643,3 +650,69 @@ async def test_example_app(client_for: ClientFactory) -> None:
     assert status.json() == {"orders": 1}
     outsider = await client_for(app, client=PUBLIC)
     assert (await outsider.get("/orders/7/invoice")).text.startswith("500 Internal Server Error")
+
+
+async def test_links_carry_the_mount_root_path() -> None:
+    app = make_app()
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 1), root_path="/mnt")
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        page = await client.get("/mnt/")
+        link = toolbar_link(page.text)
+        assert link.startswith("/mnt/_debugtoolbar/")
+        toolbar = await client.get(link)
+        assert toolbar.status_code == 200 and HANDLE not in toolbar.text
+        assert 'href="/mnt/_debugtoolbar/static/toolbar.css"' in toolbar.text
+        error = await client.get("/mnt/fail/1")
+        assert "/mnt/_debugtoolbar/exception?token=" in error.text
+
+
+async def test_history_keeps_no_requests_or_frames(
+    client_for: ClientFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    import gc
+    import weakref
+
+    class Payload:
+        pass
+
+    seen: list[weakref.ref[Any]] = []
+
+    async def remember(request: web.Request) -> web.Response:
+        payload = Payload()
+        seen.append(weakref.ref(request))
+        seen.append(weakref.ref(payload))
+        if "fail" in request.query:
+            raise RuntimeError("failed with a payload in the frame")
+        return web.Response(text=PAGE, content_type="text/html")
+
+    caplog.set_level("CRITICAL", logger="asgiweb.server")  # pytest would keep the tracebacks
+    app = make_app(max_request_history=10)
+    app.router.add_get("/remember", remember)
+    client = await client_for(app)
+    for n in range(30):
+        response = await client.get("/remember", params={"fail": "1"} if n % 2 else {})
+        assert HANDLE in response.text
+    gc.collect()
+    assert len(app[debugtoolbar.APP_KEY].history) == 10
+    assert [ref for ref in seen if ref() is not None] == []
+
+
+def test_assets_are_package_data_and_local() -> None:
+    import fnmatch
+    import tomllib
+
+    root = Path(__file__).resolve().parent.parent
+    package = root / "asgiweb" / "debugtoolbar"
+    meta = tomllib.loads((root / "pyproject.toml").read_text())
+    patterns = meta["tool"]["setuptools"]["package-data"]["asgiweb.debugtoolbar"]
+    files = [
+        p.relative_to(package).as_posix()
+        for folder in ("templates", "static")
+        for p in (package / folder).rglob("*")
+        if p.is_file()
+    ]
+    assert len(files) > 10
+    for name in files:
+        assert any(fnmatch.fnmatch(name, pattern) for pattern in patterns), name
+        text = (package / name).read_text()
+        assert not re.search(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}/", text), name  # no CDN

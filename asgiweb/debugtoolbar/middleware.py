@@ -74,7 +74,8 @@ async def handle(state: ToolbarState, request: Request, handler: Handler) -> Str
     if not settings["enabled"] or request.scope["type"] != "http":
         return await handler(request)
     path = request.path
-    if path == state.path_prefix or path.startswith(state.path_prefix + "/"):
+    root = state.root_url()  # with a sub-app's prefix and the mount's root_path
+    if path == root or path.startswith(root + "/"):
         if not state.allows(request):
             raise HTTPForbidden(
                 text="403: the debug toolbar answers only clients whose address is in its "
