@@ -4,7 +4,7 @@ Open http://127.0.0.1:8080/ and click "Debug toolbar" on the right; submit
 the form to see it in the Request Vars panel, visit /orders/7 for a handler
 that logs, and /orders/7/invoice for one that fails: the error page shows
 the traceback with the local variables and the request. (Or run it with
-``asgiweb dev examples/debug_toolbar.py:app``, which switches the toolbar on
+``asgiweb dev --app-dir examples debug_toolbar:app``, which switches the toolbar on
 by itself.) Only clients on 127.0.0.1 / ::1 see any of it.
 """
 

@@ -716,3 +716,24 @@ def test_assets_are_package_data_and_local() -> None:
         assert any(fnmatch.fnmatch(name, pattern) for pattern in patterns), name
         text = (package / name).read_text()
         assert not re.search(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}/", text), name  # no CDN
+
+
+async def test_errors_of_middlewares_inside_the_toolbar(client_for: ClientFactory) -> None:
+    @web.middleware
+    async def broken(request: web.Request, handler: Any) -> web.StreamResponse:
+        raise LookupError("middleware failed")
+
+    before = web.Application(middlewares=[broken])
+    before.router.add_get("/", html)
+    debugtoolbar.setup(before)
+    outside = await client_for(before)
+    assert (await outside.get("/")).text.startswith("500 Internal Server Error")
+
+    after = web.Application()
+    after.router.add_get("/", html)
+    debugtoolbar.setup(after)
+    after.middlewares.append(broken)
+    inside = await client_for(after)
+    page = await inside.get("/")
+    assert page.status_code == 500 and "middleware failed" in page.text
+    assert "LookupError" in page.text
