@@ -535,6 +535,23 @@ def test_divergence_docstring_without_operation_is_undocumented(doc: str) -> Non
     assert json.loads(_ours(_one_handler(doc))[1])["paths"] == {}
 
 
+def test_divergence_dashes_inside_other_text_are_no_marker_when_the_rest_is_no_yaml() -> None:
+    """A numpy-style docstring: its "-------" underlines contain aiohttp-swagger's marker.
+
+    Where the text after them is no YAML mapping, aiohttp-swagger documents a
+    placeholder and we leave the route out; only a line that is exactly ``---``
+    makes unparsable YAML an error.
+    """
+    numpy_style = (
+        "Fetch a thing.\n\n    Parameters\n    ----------\n    id : int\n"
+        "        The thing's id: any integer.\n\n    Returns\n    -------\n    Response\n"
+    )
+    build = _one_handler(numpy_style)
+    theirs = json.loads(_theirs(build)[1])["paths"]["/things/{id}"]["post"]
+    assert theirs["tags"] == ["Invalid Swagger"]
+    assert json.loads(_ours(build)[1])["paths"] == {}
+
+
 def test_divergence_missing_swagger_path_file_is_an_error(tmp_path: Path) -> None:
     missing = str(tmp_path / "missing.yaml")
 
@@ -549,7 +566,8 @@ def test_divergence_missing_swagger_path_file_is_an_error(tmp_path: Path) -> Non
 
     theirs = json.loads(_theirs(build)[1])["paths"]["/x"]["get"]
     assert "not found" in theirs["description"]
-    with pytest.raises(swagger.SwaggerDocError, match="HEAD /x: cannot read the swagger_path file"):
+    expected = r"HEAD /x: the swagger_path file '.*missing.yaml' of .* cannot be read: No such"
+    with pytest.raises(swagger.SwaggerDocError, match=expected):
         _ours(build)
 
 
