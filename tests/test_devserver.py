@@ -11,10 +11,13 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
+import sys
 import time
+import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -25,7 +28,7 @@ import pytest
 from asgiweb.cli import main
 
 from .redis_process import free_port
-from .test_cli import command, stop, wait_for_answer
+from .test_cli import REPO, command, stop, wait_for_answer
 from .test_polls_example import CHROMIUM, chromium
 
 PAGE = (
@@ -243,3 +246,67 @@ async def test_page_reloads_in_chromium_on_static_and_python_changes(
             )
         code, out = await asyncio.to_thread(stop, proc)
     assert code == 0, out
+
+
+def readme_newcomer_commands() -> list[str]:
+    """The two commands of README.md's "Develop an app" block."""
+    text = (REPO / "README.md").read_text()
+    block = text.split("Develop an app:", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    return block.strip().splitlines()
+
+
+def test_readme_newcomer_path_serves_the_example_with_toolbar_docs_and_live_reload() -> None:
+    install, serve = readme_newcomer_commands()
+    # the first command installs the devtools extra, which brings what the second needs
+    assert install == "python3 -m venv .venv && .venv/bin/pip install -e '.[devtools]'"
+    extras = tomllib.loads((REPO / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+
+    def names(requirements: list[str]) -> set[str]:
+        return {re.split(r"[<>=!~;]", r, maxsplit=1)[0].strip() for r in requirements}
+
+    needed = names(extras["templates"] + extras["debugtoolbar"] + extras["openapi"])
+    assert needed | {"uvicorn[standard]"} <= names(extras["devtools"])
+    # the second command, as written, on a free port (and this interpreter's venv if the
+    # checkout's .venv is not the one running the tests)
+    assert serve == "cd examples/notes && ../../.venv/bin/asgiweb dev app:app"
+    script = REPO / ".venv" / "bin" / "asgiweb"
+    if not script.exists() or script.parent.resolve() != Path(sys.executable).parent.resolve():
+        serve = serve.replace("../../.venv/bin/asgiweb", f"{sys.executable} -m asgiweb")
+    port = free_port()
+    proc = subprocess.Popen(
+        ["bash", "-c", f"{serve} --port {port}"],
+        cwd=REPO,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        page = wait_for_answer(url + "/", proc)
+        assert page.status_code == 200
+        assert "<li data-id=\"1\">Try the API at /docs</li>" in page.text
+        assert 'id="pDebug"' in page.text  # the debug toolbar
+        assert "/_asgiweb/livereload.js" in page.text
+        toolbar = re.search(r'id="pShowToolBarButton" href="([^"]+)"', page.text)
+        assert toolbar is not None
+        assert httpx.get(url + toolbar.group(1)).status_code == 200
+        docs = httpx.get(url + "/docs")
+        assert docs.status_code == 200 and "swagger-ui" in docs.text.lower()
+        document = httpx.get(url + "/openapi.json").json()
+        assert document["info"]["title"] == "Notes"
+        assert {"/api/notes", "/api/notes/{id}"} <= set(document["paths"])
+        oops = httpx.get(url + "/oops", headers={"Accept": "text/html"})
+        assert oops.status_code == 500 and "ZeroDivisionError" in oops.text
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C in the terminal
+        out, _ = proc.communicate(timeout=30)
+        code = proc.returncode
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate(timeout=30)
+    assert code == 0, out
+    assert "debug toolbar on" in out, out
