@@ -126,6 +126,7 @@ def test_dev_debug_static_live_reload_restart_and_ctrl_c(project: Path) -> None:
         page = wait_for_answer(url + "/", proc)
         assert page.headers["content-type"].startswith("text/html")
         assert page.text.count('<script src="/_asgiweb/livereload.js"></script>') == 1
+        assert page.text.count('<div id="pDebug"') == 1  # the debug toolbar, switched on
         assert page.text.index("livereload.js") < page.text.index("</body>")
         assert int(page.headers["content-length"]) == len(page.content)
         assert httpx.get(url + "/data").json() == {"html": "</body>"}  # JSON is never touched
@@ -158,7 +159,7 @@ def test_dev_debug_static_live_reload_restart_and_ctrl_c(project: Path) -> None:
     assert code == 0, out
     assert "Traceback" not in out, out
     assert out.count("asgiweb dev: devapp:init on http://127.0.0.1:") == 2, out  # one restart
-    assert "debug on" in out and "live reload on" in out
+    assert "(debug on; debug toolbar on; live reload on; " in out, out
 
 
 def test_dev_serves_any_asgi_app_with_live_reload_but_no_toolbar(tmp_path: Path) -> None:
