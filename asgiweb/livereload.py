@@ -6,6 +6,7 @@ fixed up); the script keeps a WebSocket open to ``/_asgiweb/livereload`` and
 reloads the page when the server sends ``{"command": "reload"}`` (a changed
 stylesheet is swapped in place instead). When the server restarts, the socket
 closes; the script reconnects and reloads the page once the new server answers.
+``window.asgiwebLiveReload`` says whether the page listens (``"open"``).
 The layer can also serve a static folder (``static_dir`` at ``static_url``,
 with ``Cache-Control: no-cache``), before the app sees the request.
 
@@ -60,8 +61,9 @@ _SCRIPT = b"""\
   function connect() {
     var socket = new WebSocket(url);
     socket.onopen = function () {
-      if (seen) { location.reload(); }  // the server restarted and is back
+      if (seen) { location.reload(); return; }  // the server restarted and is back
       seen = true;
+      window.asgiwebLiveReload = "open";
     };
     socket.onmessage = function (event) {
       var message = JSON.parse(event.data);
@@ -69,7 +71,10 @@ _SCRIPT = b"""\
       if (message.path && /\\.css$/.test(message.path) && swapStylesheet(message.path)) { return; }
       location.reload();
     };
-    socket.onclose = function () { setTimeout(connect, 250); };
+    socket.onclose = function () {
+      window.asgiwebLiveReload = "closed";
+      setTimeout(connect, 250);
+    };
   }
   connect();
 })();
