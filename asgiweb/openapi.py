@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .openapi_schemas import SchemaRegistry, check_schema_like
 from .response import Response, StreamResponse
 from .routing import AbstractView, UrlDispatcher, current_root_path
 from .subapps import MatchedSubAppResource, PrefixedSubAppResource
@@ -37,8 +38,6 @@ if TYPE_CHECKING:
     from .app import Application
     from .request import Request
     from .routing import AbstractRoute
-
-from .openapi_schemas import SchemaRegistry, check_schema_like
 
 __all__ = ("OPENAPI_VERSION", "Operation", "build_document", "exclude", "operation", "setup")
 
@@ -241,9 +240,9 @@ def _is_view(handler: Any) -> bool:
     return isinstance(handler, type) and issubclass(handler, AbstractView)
 
 
-def _is_cors_preflight(handler: Any) -> bool:
-    owner = getattr(handler, "__self__", None)
-    return type(owner).__module__ == "asgiweb.cors"
+def _is_cors_preflight(function: Any) -> bool:
+    """Whether *function* answers CORS preflights for asgiweb.cors (a route's or a view's)."""
+    return getattr(function, "__module__", None) == "asgiweb.cors"
 
 
 def _entries(router: UrlDispatcher) -> Iterator[_Entry]:
@@ -272,6 +271,8 @@ def _entries(router: UrlDispatcher) -> Iterator[_Entry]:
                     if method == "*" and name in routes:
                         continue
                     function = getattr(handler, name.lower(), None)
+                    if name == "OPTIONS" and _is_cors_preflight(function):
+                        continue
                     yield _Entry(template, name, route, function, handler, variables)
                 continue
             if method == "*":

@@ -109,6 +109,33 @@ def test_paths_methods_and_variables() -> None:
     }
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/pets/{id}",
+        r"/v{major:\d+}.{minor:\d+}",
+        "/files/{tail:.*}",
+        "/a/{x:(?:ab|cd)+}/{y:[^/]{2}}",
+        r"/b/{x:[(\]]+}/c",
+        r"/{n:\w+(?:-\w+)*}/{z:(a)(b)}",
+    ],
+)
+def test_variable_patterns_match_aiohttps_route_regexes(path: str) -> None:
+    """The regex each variable gets is what aiohttp's own resource holds for it."""
+    import aiohttp.web
+
+    theirs = aiohttp.web.Application().router.add_resource(path).get_info()["pattern"].pattern
+    names = re.findall(r"\{([_a-zA-Z]\w*)", path)
+    expected = openapi.path_variable_patterns(theirs, names)
+    assert set(expected) == set(names)
+    app = web.Application()
+    app.router.add_get(path, ok)
+    (operation,) = document(app)["paths"].popitem()[1].values()
+    assert path_parameters(operation) == {n: f"^(?:{r})$" for n, r in expected.items()}
+    for name, regex in expected.items():  # and aiohttp's route regex is the one written
+        assert "{" + name + (":" + regex if regex != "[^{}/]+" else "") + "}" in path
+
+
 def test_operation_ids_come_from_route_names() -> None:
     app = web.Application()
     app.router.add_get("/a", ok, name="alpha")  # GET (HEAD is the same handler)
@@ -141,12 +168,19 @@ def test_head_options_static_mounts_and_excluded_routes(tmp_path: Path) -> None:
         app, defaults={"https://a.example": cors.ResourceOptions(allow_methods="*")}
     )
     cors_setup.add(app.router.add_get("/shared", ok))
+
+    class CorsView(web.View, cors.CorsViewMixin):
+        async def get(self) -> web.Response:
+            return web.Response()
+
+    cors_setup.add(app.router.add_view("/cors-view", CorsView))
     doc = document(app)
     assert {path: list(item) for path, item in doc["paths"].items()} == {
         "/auto-head": ["get"],
         "/own-head": ["get", "head"],
         "/opts": ["options"],
         "/shared": ["get"],  # not the CORS preflight's OPTIONS
+        "/cors-view": ["get"],
     }
 
 
@@ -441,7 +475,7 @@ def template_of(segments: list[Any]) -> tuple[str, str, dict[str, str | None]]:
     return "/" + "/".join(parts), "/" + "/".join(plain), variables
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 @given(routes=st.lists(route, min_size=1, max_size=8), prefix=st.sampled_from(["", "/sub"]))
 def test_generated_route_tables_give_valid_documents(
     routes: list[tuple[list[Any], set[str], bool]], prefix: str
