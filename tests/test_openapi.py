@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import re
@@ -219,7 +220,14 @@ def test_summaries_and_descriptions_from_docstrings() -> None:
     app.router.add_get("/a", described)
     app.router.add_get("/b", one_line)
     app.router.add_get("/c", openapi.operation(summary="Told", description="Said")(fresh()))
+
+    async def greet(request: web.Request, greeting: str) -> web.Response:
+        """Greet."""
+        return web.Response(text=greeting)
+
+    app.router.add_get("/d", functools.partial(greet, greeting="hi"))
     paths = document(app)["paths"]
+    assert (paths["/d"]["get"]["summary"], paths["/d"]["get"]["operationId"]) == ("Greet.", "greet")
     assert paths["/a"]["get"]["summary"] == "Fetch the thing."
     assert paths["/a"]["get"]["description"] == "It is fetched carefully,\nover two lines."
     assert paths["/b"]["get"]["summary"] == "Just a summary."
@@ -367,6 +375,17 @@ def test_two_models_of_one_name_are_refused() -> None:
 def test_bad_declarations_fail_at_once(options: dict[str, Any], message: str) -> None:
     with pytest.raises((TypeError, ValueError), match=re.escape(message)):
         openapi.operation(**options)
+
+
+def test_types_need_msgspec_or_pydantic(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Plain:
+        pass
+
+    monkeypatch.setitem(sys.modules, "msgspec", None)  # as if neither were installed
+    monkeypatch.setitem(sys.modules, "pydantic", None)
+    with pytest.raises(TypeError, match="needs msgspec or pydantic"):
+        openapi.operation(request=Plain)
+    openapi.operation(request={"type": "object"})  # JSON Schema dicts need neither
 
 
 def test_document_level_fields() -> None:
