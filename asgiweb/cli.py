@@ -154,9 +154,15 @@ def _run_reloading(args: argparse.Namespace, host: str | None, options: dict[str
         reload_excludes=args.reload_exclude or None,
         log_level=args.log_level,
     )
-    sock = config.bind_socket()
+    from .runner import listen_tcp, listen_unix
+
+    # Bound here rather than by uvicorn, so a port in use gets the one-line message.
+    sock = listen_unix(args.uds) if args.uds else listen_tcp(host, args.port)
     target = functools.partial(serve, args.target, list(args.args), options)
-    ChangeReload(config, target=target, sockets=[sock]).run()
+    try:
+        ChangeReload(config, target=target, sockets=[sock]).run()
+    finally:
+        sock.close()
     return 0
 
 

@@ -155,12 +155,15 @@ def test_run_with_workers(tmp_path: Path) -> None:
     assert len(list(state.glob("shutdown-*"))) == 2
 
 
-def test_a_port_in_use_is_one_line(app_dir: Path) -> None:
+@pytest.mark.parametrize("reload", [[], ["--reload"]], ids=["run", "run-reload"])
+def test_a_port_in_use_is_one_line(app_dir: Path, reload: list[str]) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        proc = command("run", "cliapp:app", "--port", str(port), "--app-dir", str(app_dir))
+        proc = command(
+            "run", "cliapp:app", "--port", str(port), "--app-dir", str(app_dir), *reload
+        )
         out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 1
     assert out.strip().splitlines()[-1] == (
