@@ -739,9 +739,10 @@ class TestClient:
         )
         if cookie and "Cookie" not in extra:
             extra["Cookie"] = cookie
-        open_timeout = getattr(timeout, "ws_receive", None) or (
-            timeout if isinstance(timeout, (int, float)) else 10.0
-        )
+        # aiohttp.ClientWSTimeout(ws_receive=...) is the newer spelling of receive_timeout
+        if receive_timeout is None:
+            receive_timeout = getattr(timeout, "ws_receive", None)
+        open_timeout = timeout if isinstance(timeout, (int, float)) else 10.0
         target = url.raw_path_qs
         request_headers = CIMultiDictProxy(CIMultiDict(extra))
         info = RequestInfo(url, method, request_headers, url)
