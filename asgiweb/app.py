@@ -18,6 +18,7 @@ from contextlib import asynccontextmanager
 from functools import partial
 from html import escape as html_escape
 from http import HTTPStatus
+from types import EllipsisType
 from typing import Any, TypeVar, overload
 
 from .exceptions import HTTPException, NotAppKeyWarning
@@ -91,6 +92,13 @@ async def _send_prepare_signals(request: BaseRequest, response: StreamResponse) 
             await signal.send(request, response)
 
 
+def _loop_debug() -> bool:
+    try:
+        return asyncio.get_running_loop().get_debug()
+    except RuntimeError:  # no running loop
+        return False
+
+
 async def _raise_match_error(request: Request) -> StreamResponse:
     exc = request.match_info.http_exception
     assert exc is not None
@@ -114,7 +122,7 @@ class Application(MutableMapping[Any, Any]):
         handler_args: dict[str, Any] | None = None,
         client_max_size: int = 1024**2,
         client_max_fields: int = 1000,
-        debug: bool = False,
+        debug: bool | EllipsisType = ...,
         handler_cancellation: bool = False,
         loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
@@ -258,8 +266,15 @@ class Application(MutableMapping[Any, Any]):
 
     @property
     def debug(self) -> bool:
-        """Whether error pages include tracebacks."""
-        return self._debug
+        """Whether error pages include tracebacks.
+
+        Unless given to the constructor it follows asyncio's debug mode, as in aiohttp:
+        the app takes the loop's ``get_debug()`` when it freezes (``PYTHONASYNCIODEBUG=1``,
+        ``python -X dev`` or ``asgiweb dev`` turn it on).
+        """
+        if isinstance(self._debug, bool):
+            return self._debug
+        return _loop_debug()
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop | None:
@@ -442,6 +457,8 @@ class Application(MutableMapping[Any, Any]):
         if self._pre_frozen:
             return
         self._pre_frozen = True
+        if not isinstance(self._debug, bool):
+            self._debug = _loop_debug()
         self._middlewares.freeze()
         self._router.freeze()
         for signal in (self._on_response_prepare, self._on_startup, self._on_shutdown):
@@ -726,7 +743,7 @@ class Application(MutableMapping[Any, Any]):
         title = f"{status} {phrase}"
         message = HTTPStatus(status).description
         tb = None
-        if self._debug and exc is not None:
+        if self.debug and exc is not None:
             tb = "".join(traceback.format_exception(exc))
         if "text/html" in request.headers.get("Accept", ""):
             if tb:

@@ -8,6 +8,10 @@ does). Applications are served by the same runner as
 close; ``--reload`` restarts that runner under uvicorn's file watcher and
 ``--workers N`` under asgiweb's worker supervisor.
 
+``asgiweb dev TARGET`` is ``run --reload`` for development: asyncio's debug
+mode (so ``app.debug``), the debug toolbar, a ``--static`` folder, and pages
+that reload themselves when a file changes (see :mod:`asgiweb.devserver`).
+
 ``asgiweb routes TARGET`` prints the route table.
 """
 
@@ -155,6 +159,56 @@ def _run_reloading(args: argparse.Namespace, host: str | None, options: dict[str
     return 0
 
 
+# -- dev ---------------------------------------------------------------------------------
+
+
+def _dev(args: argparse.Namespace) -> int:
+    import uvicorn
+    from uvicorn.supervisors import ChangeReload
+
+    from .devserver import DevOptions, serve
+    from .runner import listen_tcp
+
+    import_target(args.target)  # fail fast with a clear message
+    static_dir = None
+    if args.static is not None:
+        static_dir = os.path.realpath(args.static)
+        if not os.path.isdir(static_dir):
+            print(f"asgiweb: --static {args.static!r} is not a folder", file=sys.stderr)
+            return 2
+    watch_dirs = [os.path.realpath(d) for d in args.reload_dir or [args.app_dir]]
+    logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s: %(message)s")
+    sock = listen_tcp(args.host, args.port)
+    try:
+        config = uvicorn.Config(
+            args.target,
+            host=args.host,
+            port=args.port,
+            reload=True,
+            reload_dirs=watch_dirs,
+            reload_includes=args.reload_include or None,
+            reload_excludes=args.reload_exclude or None,
+            log_level=args.log_level,
+        )
+    except BaseException:
+        sock.close()
+        raise
+    options = DevOptions(
+        static_dir=static_dir,
+        static_url=args.static_url,
+        livereload=args.livereload,
+        toolbar=args.toolbar,
+        watch_dirs=tuple(watch_dirs),
+        restart_patterns=tuple(config.reload_includes),
+        ignore_patterns=tuple(config.reload_excludes),
+        access_log=args.access_log,
+        log_level=args.log_level,
+    )
+    target = functools.partial(serve, args.target, list(args.args), options)
+    ChangeReload(config, target=target, sockets=[sock]).run()
+    return 0
+
+
 # -- routes -------------------------------------------------------------------------------
 
 
@@ -248,6 +302,43 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--ssl-keyfile", default=None)
     run.set_defaults(handler=_run)
 
+    dev = commands.add_parser(
+        "dev",
+        help="serve an app for development: reload, debug, toolbar, live reload",
+        description=(
+            "Serve TARGET ('module:app' or 'module:factory') for development: restart when a "
+            "Python file changes (uvicorn's reloader), asyncio's debug mode (so app.debug is "
+            "on for an Application that does not set it), the debug toolbar "
+            "(asgiweb.debugtoolbar.setup(app), for asgiweb Applications), and a script in HTML "
+            "pages that reloads them when any watched file changes or the server restarts. "
+            "Any other ASGI app is served the same way, without debug flag and toolbar. "
+            "Arguments this command does not know (or all after '--') go to a factory that "
+            "takes a parameter."
+        ),
+    )
+    dev.add_argument("target", metavar="TARGET", help="module:app or module:factory")
+    dev.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    dev.add_argument("--port", type=int, default=8080, help="port (default: 8080)")
+    dev.add_argument("--app-dir", default=".",
+                     help="look for TARGET's module here; watched unless --reload-dir is given")
+    dev.add_argument("--static", default=None, metavar="DIR",
+                     help="serve this folder at --static-url; pages reload when it changes")
+    dev.add_argument("--static-url", default="/static/",
+                     help="URL path of the --static folder (default: /static/)")
+    dev.add_argument("--livereload", action=argparse.BooleanOptionalAction, default=True,
+                     help="reload the browser's page on changes (default: on)")
+    dev.add_argument("--toolbar", action=argparse.BooleanOptionalAction, default=True,
+                     help="switch the debug toolbar on (default: on)")
+    dev.add_argument("--reload-dir", action="append", default=[],
+                     help="folder to watch (repeatable; default: --app-dir)")
+    dev.add_argument("--reload-include", action="append", default=[],
+                     help="glob of files whose change restarts the server (default: *.py)")
+    dev.add_argument("--reload-exclude", action="append", default=[], help="glob to ignore")
+    dev.add_argument("--log-level", default="info",
+                     choices=["critical", "error", "warning", "info", "debug"])
+    dev.add_argument("--access-log", action=argparse.BooleanOptionalAction, default=True)
+    dev.set_defaults(handler=_dev)
+
     routes = commands.add_parser(
         "routes", help="print the route table",
         description="Print the route table of TARGET: method, path, name, handler, sub-app.",
@@ -283,7 +374,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
-            where = args.uds or f"{getattr(args, 'host', None) or '127.0.0.1'}:{args.port}"
+            host = getattr(args, "host", None) or "127.0.0.1"
+            where = getattr(args, "uds", None) or f"{host}:{args.port}"
             print(f"asgiweb: {where} is already in use; stop the other server or choose "
                   "another --port", file=sys.stderr)
             return 1

@@ -52,6 +52,35 @@ async def test_debug_puts_traceback_in_response(client_for: ClientFactory) -> No
     assert "<h2>Traceback:</h2>" in html.text
 
 
+@pytest.mark.parametrize("asyncio_debug", [True, False])
+async def test_debug_unless_given_follows_asyncio_debug_as_in_aiohttp(asyncio_debug: bool) -> None:
+    import aiohttp.test_utils
+    import aiohttp.web
+
+    async def theirs_boom(request: aiohttp.web.Request) -> aiohttp.web.Response:
+        raise ZeroDivisionError("kaboom")
+
+    loop = asyncio.get_running_loop()
+    loop.set_debug(asyncio_debug)
+    try:
+        theirs = aiohttp.web.Application()  # no debug argument: aiohttp follows the loop
+        theirs.router.add_get("/", theirs_boom)
+        async with aiohttp.test_utils.TestClient(aiohttp.test_utils.TestServer(theirs)) as client:
+            resp = await client.get("/")
+            their_text = await resp.text()
+        ours = web.Application()
+        ours.router.add_get("/", boom)
+        async with TestClient(ours) as our_client:
+            our_text = (await our_client.get("/")).text
+            assert ours.debug is asyncio_debug
+        assert ("ZeroDivisionError: kaboom" in their_text) is asyncio_debug
+        assert ("ZeroDivisionError: kaboom" in our_text) is asyncio_debug
+        # a value given to the constructor wins over the loop, in both
+        assert web.Application(debug=not asyncio_debug).debug is not asyncio_debug
+    finally:
+        loop.set_debug(False)
+
+
 async def test_timeout_error_is_504(client_for: ClientFactory) -> None:
     async def slow(request: web.Request) -> web.Response:
         async with asyncio.timeout(0):

@@ -204,7 +204,7 @@ def test_routes_lists_methods_paths_names_handlers_and_sub_apps(
 
 
 def test_help_for_every_subcommand() -> None:
-    for args in (["--help"], ["run", "--help"], ["routes", "--help"]):
+    for args in (["--help"], ["run", "--help"], ["dev", "--help"], ["routes", "--help"]):
         proc = command(*args)
         out, _ = proc.communicate(timeout=30)
         assert proc.returncode == 0
