@@ -443,49 +443,62 @@ def _docstring_operation(route: AbstractRoute, handler: Any) -> dict[str, Any] |
             break
     else:
         return None
-    route_name, handler_name = _where(route, handler)
-    source = f"the YAML after '---' in the docstring of {handler_name}"
-    return _checked_operation(route_name, source, text, offset=index + 1)
+    try:
+        return _parse_operation(text, offset=index + 1)
+    except _BadOperation as exc:
+        if lines[index].strip() != _MARKER:
+            return None  # "---" inside other text (a numpy-style "-------" underline)
+        route_name, handler_name = _where(route, handler)
+        raise SwaggerDocError(
+            f"{route_name}: the YAML after '---' in the docstring of {handler_name} {exc}"
+        ) from None
 
 
 def _file_operation(route: AbstractRoute, handler: Any, swagger_file: str) -> dict[str, Any]:
     """The operation in the ``swagger_path`` file of *handler*."""
-    route_name, handler_name = _where(route, handler)
     try:
         text = Path(swagger_file).read_text(encoding="utf-8")
-    except OSError as exc:
+        operation = _parse_operation(text)
+        if operation is None:
+            raise _BadOperation("is empty")
+    except (OSError, _BadOperation) as exc:
+        route_name, handler_name = _where(route, handler)
+        problem = str(exc)
+        if isinstance(exc, OSError):
+            problem = f"cannot be read: {exc.strerror or exc}"
         raise SwaggerDocError(
-            f"{route_name}: cannot read the swagger_path file {swagger_file!r} of"
-            f" {handler_name}: {exc.strerror or exc}"
+            f"{route_name}: the swagger_path file {swagger_file!r} of {handler_name} {problem}"
         ) from None
-    operation = _checked_operation(route_name, f"the swagger_path file {swagger_file}", text)
-    if operation is None:
-        raise SwaggerDocError(f"{route_name}: the swagger_path file {swagger_file} is empty")
     return operation
 
 
-def _checked_operation(
-    route_name: str, source: str, text: str, offset: int = 0
-) -> dict[str, Any] | None:
-    """*text* parsed as one operation: a mapping, or ``None`` when it is empty."""
+class _BadOperation(Exception):
+    """Why some YAML is no operation; the caller adds whose YAML it is."""
+
+
+def _parse_operation(text: str, offset: int = 0) -> dict[str, Any] | None:
+    """*text* parsed as one operation: a mapping, or ``None`` when it is empty.
+
+    *offset* is the line of the docstring the text starts after (0: a file).
+    """
     try:
         operation = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise SwaggerDocError(
-            f"{route_name}: {source} does not parse: {_yaml_problem(exc, offset)}."
+        raise _BadOperation(
+            f"does not parse: {_yaml_problem(exc, offset)}."
             " Fix the YAML (the lines after '---' are one YAML mapping)."
         ) from None
     if operation is None:
         return None
     if not isinstance(operation, dict):
-        raise SwaggerDocError(
-            f"{route_name}: {source} is a YAML {type(operation).__name__}, not a mapping"
-            " of operation fields (description, parameters, responses, ...)"
+        raise _BadOperation(
+            f"is a YAML {type(operation).__name__}, not a mapping of operation fields"
+            " (description, parameters, responses, ...)"
         )
     try:
         _dumps(operation)
     except (TypeError, ValueError) as exc:
-        raise SwaggerDocError(f"{route_name}: {source} has no JSON form: {exc}") from None
+        raise _BadOperation(f"has no JSON form: {exc}") from None
     return operation
 
 

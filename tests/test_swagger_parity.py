@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -24,6 +25,9 @@ import aiohttp.web
 import aiohttp_swagger
 import httpx
 import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from asgiweb import swagger
 from asgiweb import web as asgi_web
@@ -330,6 +334,31 @@ def test_same_document_from_a_template(tmp_path: Path) -> None:
     )
 
 
+def test_same_document_when_set_up_on_a_sub_app() -> None:
+    """Set up before add_subapp: the sub-app's own (unprefixed) paths, in both."""
+
+    def build(web: ModuleType) -> Any:
+        async def inner(request: Any) -> Any:
+            """
+            ---
+            summary: inside
+            """
+
+        sub = web.Application()
+        sub.router.add_get("/things/{id}", inner)
+        sub.router.add_route("*", "/any", inner)
+        return sub
+
+    theirs_sub, theirs = _theirs(build, swagger_url="/doc")
+    ours_sub, ours = _ours(build, swagger_url="/doc")
+    aiohttp.web.Application().add_subapp("/admin", theirs_sub)
+    asgi_web.Application().add_subapp("/admin", ours_sub)
+    assert ours == theirs
+    assert set(json.loads(ours)["paths"]) == {"/things/{id}", "/any"}
+    assert set(json.loads(ours)["paths"]["/any"]) == {"*"}  # what route.method is
+    assert ours_sub[swagger.SWAGGER_DEF_CONTENT] == theirs_sub["SWAGGER_DEF_CONTENT"]
+
+
 def test_routes_added_after_setup_are_left_out_in_both() -> None:
     def build(web: ModuleType) -> Any:
         return web.Application()
@@ -347,6 +376,64 @@ def test_routes_added_after_setup_are_left_out_in_both() -> None:
     ours_app.router.add_get("/late", late)
     assert json.loads(theirs_app["SWAGGER_DEF_CONTENT"])["paths"] == {}
     assert json.loads(ours_app[swagger.SWAGGER_DEF_CONTENT])["paths"] == {}
+
+
+# -- random route tables and operations --------------------------------------------
+
+#: More examples: ASGIWEB_SWAGGER_EXAMPLES=2000 python -m pytest tests/test_swagger_parity.py
+EXAMPLES = int(os.environ.get("ASGIWEB_SWAGGER_EXAMPLES", "30"))
+
+_words = st.text(st.characters(codec="utf-8", categories=["L", "N", "P", "S", "Zs"]), max_size=12)
+_scalars = st.none() | st.booleans() | st.integers(-(10**6), 10**6) | _words
+_values = st.recursive(
+    _scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_words, inner, max_size=3),
+    max_leaves=8,
+)
+_segment = st.from_regex(r"[a-z][a-z0-9_]{0,5}", fullmatch=True)
+_part = (
+    _segment | _segment.map(lambda s: "{" + s + "}") | _segment.map(lambda s: "{" + s + ":\\d+}")
+)
+_tables = st.lists(
+    st.tuples(
+        st.lists(_part, min_size=1, max_size=3, unique=True).map(lambda p: "/" + "/".join(p)),
+        st.sampled_from(["GET", "POST", "PUT", "DELETE", "PATCH", "get+head"]),
+        st.text(st.characters(codec="utf-8", categories=["L", "N", "Zs"]), max_size=20),
+        st.dictionaries(_words, _values, max_size=4),
+    ),
+    min_size=1,
+    max_size=5,
+)
+
+
+def _random_table(table: list[tuple[str, str, str, dict[str, Any]]]) -> Builder:
+    def build(web: ModuleType) -> Any:
+        app = web.Application()
+        for path, method, prose, operation in table:
+
+            async def handler(request: Any) -> Any:
+                return None
+
+            body = yaml.safe_dump(operation, allow_unicode=True, default_flow_style=False)
+            indented = "".join(f"    {line}\n" for line in body.splitlines())
+            handler.__doc__ = f"{prose.strip()}\n\n    ---\n{indented}"
+            try:
+                if method == "get+head":
+                    app.router.add_get(path, handler)
+                else:
+                    app.router.add_route(method, path, handler)
+            except RuntimeError:
+                pass  # a method twice on one path: both routers refuse it
+        return app
+
+    return build
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(_tables)
+def test_same_document_for_random_tables(table: list[Any]) -> None:
+    """Any operation YAML (as PyYAML writes it) under any route table: byte-equal documents."""
+    _assert_same(_random_table(table))
 
 
 # -- over HTTP ---------------------------------------------------------------------
@@ -448,6 +535,23 @@ def test_divergence_docstring_without_operation_is_undocumented(doc: str) -> Non
     assert json.loads(_ours(_one_handler(doc))[1])["paths"] == {}
 
 
+def test_divergence_dashes_inside_other_text_are_no_marker_when_the_rest_is_no_yaml() -> None:
+    """A numpy-style docstring: its "-------" underlines contain aiohttp-swagger's marker.
+
+    Where the text after them is no YAML mapping, aiohttp-swagger documents a
+    placeholder and we leave the route out; only a line that is exactly ``---``
+    makes unparsable YAML an error.
+    """
+    numpy_style = (
+        "Fetch a thing.\n\n    Parameters\n    ----------\n    id : int\n"
+        "        The thing's id: any integer.\n\n    Returns\n    -------\n    Response\n"
+    )
+    build = _one_handler(numpy_style)
+    theirs = json.loads(_theirs(build)[1])["paths"]["/things/{id}"]["post"]
+    assert theirs["tags"] == ["Invalid Swagger"]
+    assert json.loads(_ours(build)[1])["paths"] == {}
+
+
 def test_divergence_missing_swagger_path_file_is_an_error(tmp_path: Path) -> None:
     missing = str(tmp_path / "missing.yaml")
 
@@ -462,7 +566,8 @@ def test_divergence_missing_swagger_path_file_is_an_error(tmp_path: Path) -> Non
 
     theirs = json.loads(_theirs(build)[1])["paths"]["/x"]["get"]
     assert "not found" in theirs["description"]
-    with pytest.raises(swagger.SwaggerDocError, match="HEAD /x: cannot read the swagger_path file"):
+    expected = r"HEAD /x: the swagger_path file '.*missing.yaml' of .* cannot be read: No such"
+    with pytest.raises(swagger.SwaggerDocError, match=expected):
         _ours(build)
 
 

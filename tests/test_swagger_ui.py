@@ -1,11 +1,12 @@
-"""Swagger UI from the installed assets: the page, its files, prefixes, escaping, Chromium."""
+"""Swagger UI from the installed assets: the page, its files, prefixes, escaping.
+
+tests/test_openapi.py opens the page in Chromium.
+"""
 
 from __future__ import annotations
 
 import json
-import os
 import re
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,8 +15,7 @@ import pytest
 from asgiweb import web
 from asgiweb.swagger_ui import setup_swagger_ui, swagger_ui_assets, swagger_ui_html
 
-from .conftest import ClientFactory, ServerFactory
-from .test_polls_example import CHROMIUM, chromium
+from .conftest import ClientFactory
 
 DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",
@@ -135,7 +135,7 @@ async def test_full_and_relative_document_urls_are_kept(client_for: ClientFactor
     [
         '</script><script>alert("x")</script>',
         "</title><img src=x onerror=alert(1)>",
-        "\" onload=\"alert(1)\" x=\"",
+        '" onload="alert(1)" x="',
         "'; alert(1); '",
         "<!--",
     ],
@@ -150,32 +150,3 @@ async def test_title_and_urls_are_escaped(client_for: ClientFactory, hostile: st
     assert "<script>alert" not in served and "<img" not in served
     assert served.count("</script>") == 3
     assert document_url(served) == hostile
-
-
-async def test_swagger_ui_lists_the_operations_in_chromium(
-    live_server: ServerFactory, tmp_path: Path
-) -> None:
-    if CHROMIUM is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("Chromium is not installed: CI must run the browser test (.ci/run)")
-        pytest.skip("Chromium is not installed")
-    server = await live_server(docs_app(title="Pets API"), proxy_headers=False)
-    async with chromium(f"{server.url}/docs", tmp_path / "profile") as page:
-        count = await page.wait_for(
-            "document.querySelectorAll('.opblock').length === 3 && "
-            "document.querySelectorAll('.opblock').length",
-            timeout=30,
-        )
-        assert count == 3
-        operations = await page.evaluate(
-            "[...document.querySelectorAll('.opblock')].map(b => "
-            "b.querySelector('.opblock-summary-method').textContent + ' ' + "
-            "b.querySelector('.opblock-summary-path').textContent)"
-        )
-        assert sorted(o.replace("\u200b", "") for o in operations) == [
-            "GET /pets",
-            "GET /pets/{id}",
-            "POST /pets",
-        ]
-        assert await page.evaluate("!document.body.textContent.includes('Unable to render')")
-        await page.screenshot(tmp_path / "swagger-ui.png")
