@@ -26,3 +26,17 @@ def test_code_uses_311_apis_so_the_floor_is_real() -> None:
             if isinstance(node, ast.Attribute) and node.attr in ("timeout", "uncancel"):
                 used.add(node.attr)
     assert used & {"timeout", "uncancel"}
+
+
+def test_every_subpackage_goes_into_the_wheel() -> None:
+    # an explicit `packages = ["asgiweb"]` left asgiweb.session out of the wheel
+    from setuptools import find_packages
+
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    found = meta["tool"]["setuptools"]["packages"]["find"]
+    packages = set(find_packages(str(ROOT), include=found["include"]))
+    on_disk = {
+        ".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "asgiweb").rglob("__init__.py")
+    }
+    assert on_disk <= packages
+    assert {"asgiweb", "asgiweb.session", "asgiweb.debugtoolbar"} <= packages
