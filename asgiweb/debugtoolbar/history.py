@@ -36,16 +36,6 @@ class ToolbarRecord:
     traceback: CapturedTraceback | None = None
     error_page: str | None = None
 
-    @property
-    def json(self) -> dict[str, object]:
-        """A summary of the request (as aiohttp_debugtoolbar's ``DebugToolbar.json``)."""
-        return {
-            "method": self.method,
-            "path": self.path,
-            "scheme": "http",
-            "status_code": self.status,
-        }
-
 
 class RequestHistory:
     """The last *max_size* :class:`ToolbarRecord` objects, newest first.
