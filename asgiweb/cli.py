@@ -310,7 +310,8 @@ def parser() -> argparse.ArgumentParser:
             "Python file changes (uvicorn's reloader), asyncio's debug mode (so app.debug is "
             "on for an Application that does not set it), the debug toolbar "
             "(asgiweb.debugtoolbar.setup(app), for asgiweb Applications), and a script in HTML "
-            "pages that reloads them when any watched file changes or the server restarts. "
+            "pages that reloads them when a template, stylesheet, script or --static file "
+            "changes, or once the server has restarted. "
             "Any other ASGI app is served the same way, without debug flag and toolbar. "
             "Arguments this command does not know (or all after '--') go to a factory that "
             "takes a parameter."
@@ -318,11 +319,12 @@ def parser() -> argparse.ArgumentParser:
     )
     dev.add_argument("target", metavar="TARGET", help="module:app or module:factory")
     dev.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
-    dev.add_argument("--port", type=int, default=8080, help="port (default: 8080)")
+    dev.add_argument("-p", "--port", type=int, default=8080, help="port (default: 8080)")
     dev.add_argument("--app-dir", default=".",
                      help="look for TARGET's module here; watched unless --reload-dir is given")
-    dev.add_argument("--static", default=None, metavar="DIR",
-                     help="serve this folder at --static-url; pages reload when it changes")
+    dev.add_argument("-s", "--static", default=None, metavar="DIR",
+                     help="serve this folder (relative to the current one) at --static-url; "
+                     "pages reload when it changes")
     dev.add_argument("--static-url", default="/static/",
                      help="URL path of the --static folder (default: /static/)")
     dev.add_argument("--livereload", action=argparse.BooleanOptionalAction, default=True,

@@ -43,7 +43,15 @@ except ImportError:  # uvicorn without [standard]: its reloader polls *.py, page
     DefaultFilter = object  # type: ignore[assignment,misc]
     awatch = None  # type: ignore[assignment]
 
-__all__ = ("PAGE_FILES", "DevOptions", "DevRunner", "serve", "switch_on_toolbar", "watch")
+__all__ = (
+    "PAGE_FILES",
+    "DevOptions",
+    "DevRunner",
+    "serve",
+    "static_folders",
+    "switch_on_toolbar",
+    "watch",
+)
 
 logger = logging.getLogger("asgiweb.dev")
 
@@ -148,7 +156,9 @@ async def _serve(
     if inspect.isawaitable(app):
         app = await app
     notes = ["debug on"]
+    roots: list[tuple[str, str]] = []
     if isinstance(app, Application):
+        roots = static_folders(app)
         if options.toolbar:
             notes.append(switch_on_toolbar(app))
         if options.static_dir is not None:
@@ -160,6 +170,7 @@ async def _serve(
         static_dir=options.static_dir,
         static_url=options.static_url,
         livereload=options.livereload,
+        static_roots=roots,
     )
     if options.livereload:
         notes.append("live reload on")
@@ -183,7 +194,8 @@ async def _serve(
         for site in sites:
             await site.start()
         if options.livereload:
-            watcher = asyncio.create_task(watch(layer, options))
+            own_static = [folder for folder, _ in roots]
+            watcher = asyncio.create_task(watch(layer, options, own_static))
         await asyncio.sleep(0)  # the watcher's first step: its scan of the folders
         loop.slow_callback_duration = slow
         where = ", ".join(site.name for site in sites)
@@ -210,8 +222,28 @@ def _set_static_root(app: Application, static_url: str) -> None:
             each[static_root_key] = "/" + static_url.strip("/")
 
 
-async def watch(layer: LiveReload, options: DevOptions) -> None:
+def static_folders(app: Application) -> list[tuple[str, str]]:
+    """``(folder, URL prefix)`` of each ``add_static`` of the app and its sub-apps."""
+    from .subapps import PrefixedSubAppResource
+
+    found: list[tuple[str, str]] = []
+    for resource in app.router.resources():
+        if isinstance(resource, PrefixedSubAppResource):
+            found += static_folders(resource.app)
+            continue
+        info = resource.get_info()
+        if "directory" in info and "prefix" in info:
+            found.append((os.path.realpath(info["directory"]), info["prefix"]))
+    return found
+
+
+async def watch(
+    layer: LiveReload, options: DevOptions, static_dirs: Sequence[str] = ()
+) -> None:
     """Tell the pages to reload when a page file (:data:`PAGE_FILES`) or a static file changes.
+
+    Static files are those of ``options.static_dir`` and of ``static_dirs`` (the app's
+    own ``add_static`` folders): any change there counts.
 
     Files whose change restarts the server (``options.restart_patterns``) are left
     to uvicorn's reloader: the pages reload once the new server answers.
@@ -222,7 +254,7 @@ async def watch(layer: LiveReload, options: DevOptions) -> None:
             "(pip install 'asgiweb[devtools]') to reload them when other files change"
         )
         return
-    static = options.static_dir  # real paths: watchfiles reports them so
+    statics = [d for d in (options.static_dir, *static_dirs) if d]  # real paths, as reported
     restart = options.restart_patterns + options.ignore_patterns
 
     class PagesFilter(DefaultFilter):
@@ -232,10 +264,10 @@ async def watch(layer: LiveReload, options: DevOptions) -> None:
             as_path = Path(path)
             if any(as_path.match(pattern) for pattern in restart):
                 return False
-            in_static = static is not None and path.startswith(static + os.sep)
+            in_static = any(path.startswith(d + os.sep) for d in statics)
             return in_static or any(as_path.match(pattern) for pattern in PAGE_FILES)
 
-    dirs = _outermost([*options.watch_dirs, *filter(None, [static])])
+    dirs = _outermost([*options.watch_dirs, *statics])
     if not dirs:
         return
     async for changes in awatch(*dirs, watch_filter=PagesFilter()):

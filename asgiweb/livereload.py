@@ -6,6 +6,7 @@ fixed up); the script keeps a WebSocket open to ``/_asgiweb/livereload`` and
 reloads the page when the server sends ``{"command": "reload"}`` (a changed
 stylesheet is swapped in place instead). When the server restarts, the socket
 closes; the script reconnects and reloads the page once the new server answers.
+``window.asgiwebLiveReload`` says whether the page listens (``"open"``).
 The layer can also serve a static folder (``static_dir`` at ``static_url``,
 with ``Cache-Control: no-cache``), before the app sees the request.
 
@@ -22,6 +23,7 @@ import asyncio
 import contextlib
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +50,7 @@ _SCRIPT = b"""\
     var swapped = false;
     document.querySelectorAll('link[rel="stylesheet"]').forEach(function (link) {
       var href = new URL(link.href);
-      if (href.pathname === path) {
+      if (decodeURIComponent(href.pathname) === path) {
         href.searchParams.set("livereload", Date.now());
         link.href = href.toString();
         swapped = true;
@@ -59,8 +61,9 @@ _SCRIPT = b"""\
   function connect() {
     var socket = new WebSocket(url);
     socket.onopen = function () {
-      if (seen) { location.reload(); }  // the server restarted and is back
+      if (seen) { location.reload(); return; }  // the server restarted and is back
       seen = true;
+      window.asgiwebLiveReload = "open";
     };
     socket.onmessage = function (event) {
       var message = JSON.parse(event.data);
@@ -68,7 +71,10 @@ _SCRIPT = b"""\
       if (message.path && /\\.css$/.test(message.path) && swapStylesheet(message.path)) { return; }
       location.reload();
     };
-    socket.onclose = function () { setTimeout(connect, 250); };
+    socket.onclose = function () {
+      window.asgiwebLiveReload = "closed";
+      setTimeout(connect, 250);
+    };
   }
   connect();
 })();
@@ -80,7 +86,9 @@ _NO_BODY_STATUSES = frozenset({204, 304})
 class LiveReload:
     """``app`` with the live-reload script in its HTML pages, and ``static_dir`` served.
 
-    ``livereload=False`` keeps only the static folder. Requests under
+    ``livereload=False`` keeps only the static folder. ``static_roots`` names other
+    ``(folder, URL prefix)`` pairs the app serves itself, so that a changed
+    stylesheet there is swapped in place too. Requests under
     ``/_debugtoolbar`` are passed on untouched, as aiohttp-devtools does.
     """
 
@@ -91,17 +99,20 @@ class LiveReload:
         static_dir: str | os.PathLike[str] | None = None,
         static_url: str = "/static/",
         livereload: bool = True,
+        static_roots: Iterable[tuple[str | os.PathLike[str], str]] = (),
     ) -> None:
         self._app = app
         self._livereload = livereload
         self._clients: set[asyncio.Queue[str]] = set()
-        self._static_dir = Path(static_dir).resolve() if static_dir is not None else None
         prefix = "/" + static_url.strip("/")
         self._static_prefix = prefix if prefix != "/" else ""
         self._static_app: Application | None = None
-        if self._static_dir is not None:
+        # (folder, URL prefix) of every static folder: the changed file's URL goes to the page
+        self._roots = [(Path(d).resolve(), "/" + url.strip("/")) for d, url in static_roots]
+        if static_dir is not None:
+            self._roots.insert(0, (Path(static_dir).resolve(), self._static_prefix))
             self._static_app = Application()
-            self._static_app.router.add_static(self._static_prefix or "/", self._static_dir)
+            self._static_app.router.add_static(self._static_prefix or "/", static_dir)
 
     @property
     def app(self) -> ASGIApp:
@@ -114,14 +125,15 @@ class LiveReload:
         return len(self._clients)
 
     def static_url_of(self, path: str | os.PathLike[str]) -> str | None:
-        """The URL path a file of the static folder is served at (None if it is not in it)."""
-        if self._static_dir is None:
-            return None
-        try:
-            relative = Path(path).resolve().relative_to(self._static_dir)
-        except ValueError:
-            return None
-        return f"{self._static_prefix}/{relative.as_posix()}"
+        """The URL path a file of a static folder is served at (None if it is in none).
+
+        The folders are ``static_dir`` and those given as ``static_roots``.
+        """
+        resolved = Path(path).resolve()
+        for folder, prefix in self._roots:
+            if resolved.is_relative_to(folder):
+                return f"{prefix.rstrip('/')}/{resolved.relative_to(folder).as_posix()}"
+        return None
 
     def reload(self, path: str | None = None) -> int:
         """Tell every listening page to reload (``path``: the URL of one changed file).

@@ -66,6 +66,14 @@ SWAGGER_DEF_CONTENT: Final = "SWAGGER_DEF_CONTENT"
 #: The line that starts the Swagger YAML in a docstring contains this.
 _MARKER: Final = "---"
 
+#: libyaml's safe loader when PyYAML was built with it (several times faster: a
+#: thousand documented routes parse in a fraction of a second), else PyYAML's own.
+_LOADER: Final[type[yaml.SafeLoader]] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _load_yaml(text: str) -> Any:
+    return yaml.load(text, Loader=_LOADER)  # a safe loader: no Python objects
+
 
 class SwaggerDocError(ValueError):
     """A handler's Swagger YAML (after ``---`` in its docstring, or its file) is unusable.
@@ -96,7 +104,7 @@ def swagger_path(swagger_file: str) -> Callable[[_F], _F]:
 def load_doc_from_yaml_file(doc_path: str | Path) -> str:
     """The JSON text of the YAML document in *doc_path* (``swagger_from_file``)."""
     with open(doc_path, encoding="utf-8") as file:
-        return _dumps(yaml.safe_load(file))
+        return _dumps(_load_yaml(file.read()))
 
 
 def generate_doc_from_each_end_point(
@@ -151,11 +159,12 @@ def generate_doc_from_each_end_point(
             security_definitions,
         )
     paths: dict[Any, dict[str, Any]] = {}
+    parsed: dict[str, dict[str, Any] | None] = {}  # GET and HEAD share one docstring
     for route in app.router.routes():
         url = _route_path(route.resource)
         if url is None:
             continue
-        operations = _operations(route)
+        operations = _operations(route, parsed)
         if operations:
             paths.setdefault(url, {}).update(operations)
     document["paths"] = paths
@@ -362,7 +371,7 @@ def _document_from_template(template_path: str, **context: Any) -> dict[str, Any
     with open(template_path, encoding="utf-8") as file:
         source = environment.from_string(file.read()).render(**context)
     try:
-        document = yaml.safe_load(source)
+        document = _load_yaml(source)
     except yaml.YAMLError as exc:
         raise SwaggerDocError(
             f"the Swagger template {template_path} does not render to YAML: {exc}"
@@ -395,8 +404,11 @@ def _view_methods(route: AbstractRoute, view: type[View]) -> list[str]:
     return [name for name in names if name.upper() == route.method]
 
 
-def _operations(route: AbstractRoute) -> dict[str, Any]:
-    """``{method: operation}`` for one route; empty when it is undocumented."""
+def _operations(route: AbstractRoute, parsed: dict[str, dict[str, Any] | None]) -> dict[str, Any]:
+    """``{method: operation}`` for one route; empty when it is undocumented.
+
+    *parsed* holds the operations of the docstrings read so far, by docstring.
+    """
     handler: Any = route.handler
     method = route.method.lower()
     swagger_file = getattr(handler, "swagger_file", None)
@@ -405,11 +417,11 @@ def _operations(route: AbstractRoute) -> dict[str, Any]:
     if isinstance(handler, type) and issubclass(handler, View):
         operations = {}
         for name in _view_methods(route, handler):
-            operation = _docstring_operation(route, getattr(handler, name))
+            operation = _docstring_operation(route, getattr(handler, name), parsed)
             if operation is not None:
                 operations[name] = operation
         return operations
-    operation = _docstring_operation(route, handler)
+    operation = _docstring_operation(route, handler, parsed)
     return {} if operation is None else {method: operation}
 
 
@@ -431,11 +443,19 @@ def _where(route: AbstractRoute, handler: Any) -> tuple[str, str]:
     return f"{route.method} {path}", f"{name}{location}"
 
 
-def _docstring_operation(route: AbstractRoute, handler: Any) -> dict[str, Any] | None:
+def _docstring_operation(
+    route: AbstractRoute, handler: Any, parsed: dict[str, dict[str, Any] | None]
+) -> dict[str, Any] | None:
     """The YAML after the ``---`` line of *handler*'s docstring; ``None`` if it has none."""
     doc = getattr(handler, "__doc__", None)
     if not isinstance(doc, str):
         return None
+    if doc not in parsed:
+        parsed[doc] = _read_docstring(route, handler, doc)
+    return parsed[doc]
+
+
+def _read_docstring(route: AbstractRoute, handler: Any, doc: str) -> dict[str, Any] | None:
     lines = doc.splitlines()
     for index, line in enumerate(lines):
         if _MARKER in line:
@@ -482,7 +502,7 @@ def _parse_operation(text: str, offset: int = 0) -> dict[str, Any] | None:
     *offset* is the line of the docstring the text starts after (0: a file).
     """
     try:
-        operation = yaml.safe_load(text)
+        operation = _load_yaml(text)
     except yaml.YAMLError as exc:
         raise _BadOperation(
             f"does not parse: {_yaml_problem(exc, offset)}."

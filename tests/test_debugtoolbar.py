@@ -737,3 +737,15 @@ async def test_errors_of_middlewares_inside_the_toolbar(client_for: ClientFactor
     page = await inside.get("/")
     assert page.status_code == 500 and "middleware failed" in page.text
     assert "LookupError" in page.text
+
+
+def test_missing_jinja2_says_which_extra() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys; sys.modules['jinja2'] = None; import asgiweb.debugtoolbar"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 1
+    assert "pip install 'asgiweb[debugtoolbar]'" in result.stderr

@@ -11,10 +11,13 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
+import sys
 import time
+import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -25,7 +28,7 @@ import pytest
 from asgiweb.cli import main
 
 from .redis_process import free_port
-from .test_cli import command, stop, wait_for_answer
+from .test_cli import REPO, command, stop, wait_for_answer
 from .test_polls_example import CHROMIUM, chromium
 
 PAGE = (
@@ -118,15 +121,17 @@ async def next_reload(
 
 
 def test_dev_debug_static_live_reload_restart_and_ctrl_c(project: Path) -> None:
-    with dev_server(project, "devapp:app", "--static", "static") as (url, proc):
+    # an async factory, given the arguments asgiweb dev does not know
+    with dev_server(project, "devapp:init", "--static", "static", "--db", "x") as (url, proc):
         page = wait_for_answer(url + "/", proc)
         assert page.headers["content-type"].startswith("text/html")
         assert page.text.count('<script src="/_asgiweb/livereload.js"></script>') == 1
+        assert page.text.count('<div id="pDebug"') == 1  # the debug toolbar, switched on
         assert page.text.index("livereload.js") < page.text.index("</body>")
         assert int(page.headers["content-length"]) == len(page.content)
         assert httpx.get(url + "/data").json() == {"html": "</body>"}  # JSON is never touched
         state = httpx.get(url + "/state").json()
-        assert state["debug"] is True and state["asyncio_debug"] is True
+        assert state == {"debug": True, "asyncio_debug": True, "argv": ["--db", "x"]}
         script = httpx.get(url + "/_asgiweb/livereload.js")
         assert script.headers["content-type"].startswith("text/javascript")
         assert "new WebSocket" in script.text
@@ -153,18 +158,8 @@ def test_dev_debug_static_live_reload_restart_and_ctrl_c(project: Path) -> None:
         code, out = stop(proc)
     assert code == 0, out
     assert "Traceback" not in out, out
-    assert out.count("asgiweb dev: devapp:app on http://127.0.0.1:") == 2, out  # one restart
-    assert "debug on" in out and "live reload on" in out
-
-
-def test_dev_awaits_an_async_factory_given_its_arguments(project: Path) -> None:
-    with dev_server(project, "devapp:init", "--no-livereload", "--db", "x") as (url, proc):
-        state = wait_for_answer(url + "/state", proc).json()
-        assert state == {"debug": True, "asyncio_debug": True, "argv": ["--db", "x"]}
-        assert "livereload.js" not in httpx.get(url + "/").text  # --no-livereload
-        assert httpx.get(url + "/_asgiweb/livereload.js").status_code == 404
-        code, out = stop(proc, signal.SIGTERM)
-    assert code == 0, out
+    assert out.count("asgiweb dev: devapp:init on http://127.0.0.1:") == 2, out  # one restart
+    assert "(debug on; debug toolbar on; live reload on; " in out, out
 
 
 def test_dev_serves_any_asgi_app_with_live_reload_but_no_toolbar(tmp_path: Path) -> None:
@@ -217,29 +212,102 @@ async def test_page_reloads_in_chromium_on_static_and_python_changes(
             pytest.fail("Chromium is not installed: CI must run the browser test (.ci/run)")
         pytest.skip("Chromium is not installed")
     profile = tmp_path_factory.mktemp("profile")
+    drafts = tmp_path_factory.mktemp("drafts")
+
+    def save(path: Path, text: str) -> None:
+        """As editors save: write elsewhere, then move over the file (one change event)."""
+        draft = drafts / path.name
+        draft.write_text(text)
+        os.replace(draft, path)
+
+    listening = "window.asgiwebLiveReload === 'open'"
     with dev_server(project, "devapp:app", "--static", "static") as (url, proc):
         await asyncio.to_thread(wait_for_answer, url + "/", proc)
         async with chromium(url + "/", profile) as page:
-            await page.wait_for("document.readyState === 'complete' && !!document.title.length")
-            await page.wait_for("window.__reloads === undefined && (window.__reloads = 1)")
+            await page.wait_for(f"document.readyState === 'complete' && {listening}")
+            await page.evaluate("window.__marker = 1")
             # a template-like change (a page file in the project): the page reloads itself
-            (project / "index.html").write_text("<p>a page file</p>\n")
-            await page.wait_for("window.__reloads === undefined", timeout=30)
+            save(project / "index.html", "<p>a page file</p>\n")
+            await page.wait_for(f"window.__marker === undefined && {listening}", timeout=30)
             assert await page.evaluate("document.getElementById('v').textContent") == "version 1"
             # a stylesheet change is swapped in without a reload
-            await page.evaluate("window.__reloads = 1")
-            (project / "static" / "site.css").write_text("h1 { color: rgb(255, 0, 0) }\n")
+            await page.evaluate("window.__marker = 1")
+            save(project / "static" / "site.css", "h1 { color: rgb(255, 0, 0) }\n")
             await page.wait_for(
                 "getComputedStyle(document.getElementById('v')).color === 'rgb(255, 0, 0)'",
                 timeout=30,
             )
-            assert await page.evaluate("window.__reloads") == 1
+            assert await page.evaluate("window.__marker") == 1
             # a Python change: the server restarts, and the page reloads once it is back
             source = project / "devapp.py"
-            source.write_text(source.read_text().replace("version 1", "version 2"))
+            save(source, source.read_text().replace("version 1", "version 2"))
             await page.wait_for(
                 "(e => e && e.textContent === 'version 2')(document.getElementById('v'))",
                 timeout=40,
             )
         code, out = await asyncio.to_thread(stop, proc)
     assert code == 0, out
+
+
+def readme_newcomer_commands() -> list[str]:
+    """The two commands of README.md's "Develop an app" block."""
+    text = (REPO / "README.md").read_text()
+    block = text.split("Develop an app:", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    return block.strip().splitlines()
+
+
+def test_readme_newcomer_path_serves_the_example_with_toolbar_docs_and_live_reload() -> None:
+    install, serve = readme_newcomer_commands()
+    # the first command installs the devtools extra, which brings what the second needs
+    assert install == "python3 -m venv .venv && .venv/bin/pip install -e '.[devtools]'"
+    extras = tomllib.loads((REPO / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+
+    def names(requirements: list[str]) -> set[str]:
+        return {re.split(r"[<>=!~;]", r, maxsplit=1)[0].strip() for r in requirements}
+
+    needed = names(extras["templates"] + extras["debugtoolbar"] + extras["openapi"])
+    assert needed | {"uvicorn[standard]"} <= names(extras["devtools"])
+    # the second command, as written, on a free port (and this interpreter's venv if the
+    # checkout's .venv is not the one running the tests)
+    assert serve == "cd examples/notes && ../../.venv/bin/asgiweb dev app:app"
+    script = REPO / ".venv" / "bin" / "asgiweb"
+    if not script.exists() or script.parent.resolve() != Path(sys.executable).parent.resolve():
+        serve = serve.replace("../../.venv/bin/asgiweb", f"{sys.executable} -m asgiweb")
+    port = free_port()
+    proc = subprocess.Popen(
+        ["bash", "-c", f"{serve} --port {port}"],
+        cwd=REPO,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        page = wait_for_answer(url + "/", proc)
+        assert page.status_code == 200
+        assert "<li data-id=\"1\">Try the API at /docs</li>" in page.text
+        assert "/_asgiweb/livereload.js" in page.text
+        assert 'id="pDebug"' in page.text  # the debug toolbar
+        toolbar = re.search(r'id="pShowToolBarButton" href="([^"]+)"', page.text)
+        assert toolbar is not None
+        assert httpx.get(url + toolbar.group(1)).status_code == 200
+        docs = httpx.get(url + "/docs")
+        assert docs.status_code == 200 and "swagger-ui" in docs.text.lower()
+        document = httpx.get(url + "/openapi.json").json()
+        assert document["info"]["title"] == "Notes"
+        assert {"/api/notes", "/api/notes/{id}"} <= set(document["paths"])
+        oops = httpx.get(url + "/oops", headers={"Accept": "text/html"})
+        assert oops.status_code == 500 and "ZeroDivisionError" in oops.text
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C in the terminal
+        out, _ = proc.communicate(timeout=30)
+        code = proc.returncode
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate(timeout=30)
+    assert code == 0, out
+    assert "debug toolbar on" in out, out

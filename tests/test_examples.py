@@ -111,3 +111,36 @@ async def test_content_negotiation() -> None:
         r = await client.get("/weather", headers={"Accept": "image/png"})
         assert r.status_code == 406
         assert r.text == "available: application/json, text/html, text/plain"
+
+
+async def test_notes() -> None:
+    from openapi_spec_validator import validate
+
+    spec = importlib.util.spec_from_file_location("example_notes", EXAMPLES / "notes" / "app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    async with TestClient(module.create_app()) as client:
+        page = await client.get("/")
+        assert '<li data-id="2">Edit templates/index.html and watch</li>' in page.text
+        assert '<link rel="stylesheet" href="/static/style.css">' in page.text
+        assert (await client.get("/static/notes.js")).status_code == 200
+        added = await client.post("/api/notes", json={"text": "<b>bold</b>"})
+        assert added.status_code == 201 and added.json() == {"id": 3, "text": "<b>bold</b>"}
+        assert "<li data-id=\"3\">&lt;b&gt;bold&lt;/b&gt;</li>" in (await client.get("/")).text
+        assert (await client.get("/api/notes/3")).json()["text"] == "<b>bold</b>"
+        assert len((await client.get("/api/notes")).json()) == 3
+        assert (await client.post("/api/notes", content=b"{")).json() == {
+            "error": "the body is not JSON"
+        }
+        wrong = await client.post("/api/notes", json={"text": "", "x": 1})
+        assert wrong.status_code == 422
+        assert (await client.delete("/api/notes/3")).status_code == 204
+        missing = await client.get("/api/notes/3")
+        assert missing.status_code == 404 and missing.json() == {"error": "no note 3"}
+        document = (await client.get("/openapi.json")).json()
+        assert set(document["paths"]) == {"/api/notes", "/api/notes/{id}"}  # / and /oops left out
+        validate(document)  # a valid OpenAPI 3.1 document
+        assert (await client.get("/docs")).status_code == 200
+        assert (await client.get("/oops")).status_code == 500

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import os
 from pathlib import Path
 from typing import Any
 
 from asgiweb import web
+from asgiweb.devserver import static_folders
 from asgiweb.livereload import SNIPPET, LiveReload
 from asgiweb.testing import TestClient
 from asgiweb.typedefs import Message
@@ -89,6 +91,23 @@ async def test_the_static_folder_is_served_safely_and_uncached(tmp_path: Path) -
         assert (await client.get("/")).status_code == 200  # the app still answers the rest
     assert layer.static_url_of(tmp_path / "static" / "a.css") == "/assets/a.css"
     assert layer.static_url_of(tmp_path / "secret.txt") is None
+
+
+def test_static_urls_of_the_apps_own_static_folders(tmp_path: Path) -> None:
+    (tmp_path / "css").mkdir()
+    (tmp_path / "img").mkdir()
+    app = web.Application()
+    app.router.add_static("/css", tmp_path / "css")
+    admin = web.Application()
+    admin.router.add_static("/img", tmp_path / "img")
+    app.add_subapp("/admin", admin)
+    roots = static_folders(app)
+    real = Path(os.path.realpath(tmp_path))
+    assert roots == [(str(real / "css"), "/css"), (str(real / "img"), "/admin/img")]
+    layer = LiveReload(app, static_roots=roots)
+    assert layer.static_url_of(tmp_path / "css" / "a b.css") == "/css/a b.css"
+    assert layer.static_url_of(tmp_path / "img" / "x.png") == "/admin/img/x.png"
+    assert layer.static_url_of(tmp_path / "other.css") is None
 
 
 async def test_pathsend_is_not_offered_to_the_app_under_live_reload() -> None:

@@ -359,6 +359,14 @@ def test_same_document_when_set_up_on_a_sub_app() -> None:
     assert ours_sub[swagger.SWAGGER_DEF_CONTENT] == theirs_sub["SWAGGER_DEF_CONTENT"]
 
 
+def test_same_document_for_the_benchmark_table() -> None:
+    """benchmarks/swagger_setup.py times the same document in both (and runs)."""
+    from benchmarks.swagger_setup import build, time_setup
+
+    _assert_same(lambda web: build(web, 20))
+    assert time_setup(asgi_web, swagger.setup_swagger, 5) > 0
+
+
 def test_routes_added_after_setup_are_left_out_in_both() -> None:
     def build(web: ModuleType) -> Any:
         return web.Application()

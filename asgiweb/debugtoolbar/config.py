@@ -13,7 +13,12 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-import jinja2
+try:
+    import jinja2
+except ImportError as exc:  # pragma: no cover - the extra is not installed
+    raise ImportError(
+        "asgiweb.debugtoolbar needs Jinja2: pip install 'asgiweb[debugtoolbar]'"
+    ) from exc
 
 from ..keys import AppKey
 from . import panels as panels_module
