@@ -748,7 +748,10 @@ class _TrieRun:
             self.trie.add(key, _pieces(resource))
 
 
-_Step: TypeAlias = "tuple[int, _TrieRun | AbstractResource]"
+#: (kind, what to ask, the step's position in its plan)
+_Step: TypeAlias = "tuple[int, _TrieRun | AbstractResource, int]"
+#: where :meth:`UrlDispatcher._walk` stopped: (resource to await, prefix, next step, allowed)
+_Pending: TypeAlias = "tuple[AbstractResource, str, int, set[str] | None]"
 
 
 def _pieces(resource: Resource) -> list[Piece]:
@@ -757,7 +760,7 @@ def _pieces(resource: Resource) -> list[Piece]:
     return [(resource.canonical, None)]
 
 
-def _run_steps(run: list[Resource]) -> list[_Step]:
+def _run_steps(run: list[Resource]) -> list[tuple[int, _TrieRun | AbstractResource]]:
     if len(run) >= TRIE_MIN_RUN:
         return [(_TRIE, _TrieRun(run))]
     return [(_MATCH, resource) for resource in run]
@@ -801,7 +804,7 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
         """Each index key's resources as steps: tries for runs of plain and dynamic ones."""
         plans: dict[str, tuple[_Step, ...]] = {}
         for key, entries in self._index.items():
-            steps: list[_Step] = []
+            steps: list[tuple[int, _TrieRun | AbstractResource]] = []
             run: list[Resource] = []
             for resource, builtin in entries:
                 if type(resource) in _TRIE_TYPES:
@@ -812,21 +815,63 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
                 steps.append((_MATCH if builtin else _AWAIT, resource))
             steps.extend(_run_steps(run))
             if steps:
-                plans[key] = tuple(steps)
+                plans[key] = tuple((kind, step, n) for n, (kind, step) in enumerate(steps))
         self._plans = plans
         return plans
 
     def resolve_path(self, path: str, method: str) -> UrlMappingMatchInfo:
         """Resolve without awaiting; valid only when :attr:`only_builtin_resources`."""
+        result = self._walk(path, method, path, 0, None)
+        if type(result) is tuple:
+            raise RuntimeError(
+                f"resolve_path() cannot ask {result[0]!r}, which must be awaited; "
+                "use 'await router.resolve(request)'"
+            )
+        return result  # type: ignore[return-value]
+
+    async def resolve(self, request: Request) -> UrlMappingMatchInfo:
+        """Find the route for *request*; a :class:`MatchInfoError` for 404/405.
+
+        The order is aiohttp's: the domain sub-apps (``add_domain``) first, in
+        registration order; then the resources indexed under the longest
+        literal prefix of the path, in registration order within one prefix.
+        """
+        path = request.route_path
+        method = request.method
         allowed: set[str] | None = None
+        for resource in self._unindexed:
+            match_info, methods = await resource.resolve(request)
+            if match_info is not None:
+                return match_info
+            if methods:
+                allowed = set(methods) if allowed is None else allowed | methods
+        # The same walk as resolve_path(); it stops at each resource to be awaited.
+        result = self._walk(path, method, path, 0, allowed)
+        while type(result) is tuple:
+            resource, part, start, allowed = result
+            match_info, methods = await resource.resolve(request)
+            if match_info is not None:
+                return match_info
+            if methods:
+                allowed = set(methods) if allowed is None else allowed | methods
+            result = self._walk(path, method, part, start, allowed)
+        return result  # type: ignore[return-value]
+
+    def _walk(
+        self, path: str, method: str, part: str, start: int, allowed: set[str] | None
+    ) -> UrlMappingMatchInfo | _Pending:
+        """Walk the index from prefix *part* (its steps from *start*) down to ``/``.
+
+        The match, or the 404/405 when nothing matched; or, at a resource that
+        must be awaited, ``(resource, part, next step, allowed so far)`` to go on from.
+        """
         plans = self._plans
         if plans is None:
             plans = self._build_plans()
-        part = path
         while True:
             steps = plans.get(part)
             if steps is not None:
-                for kind, step in steps:
+                for kind, step, index in steps[start:] if start else steps:
                     if kind is _TRIE:
                         run: _TrieRun = step  # type: ignore[assignment]
                         for key, match_dict in run.trie.search(path):
@@ -839,7 +884,9 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
                             methods = resource._allowed_methods
                             allowed = set(methods) if allowed is None else allowed | methods
                         continue
-                    # only built-in resources (Resource subclasses) get here
+                    if kind is _AWAIT:
+                        return step, part, index + 1, allowed  # type: ignore[return-value]
+                    # a built-in resource (its resolve is Resource's): match it here
                     match_dict = step._match(path)  # type: ignore[union-attr]
                     if match_dict is None:
                         continue
@@ -851,54 +898,7 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
             if part == "/" or not part:
                 break
             part = part.rpartition("/")[0] or "/"
-        if allowed:
-            return MatchInfoError(HTTPMethodNotAllowed(method, allowed))
-        return MatchInfoError(HTTPNotFound())
-
-    async def resolve(self, request: Request) -> UrlMappingMatchInfo:
-        """Find the route for *request*; a :class:`MatchInfoError` for 404/405.
-
-        The order is aiohttp's: the domain sub-apps (``add_domain``) first, in
-        registration order; then the resources indexed under the longest
-        literal prefix of the path, in registration order within one prefix.
-        """
-        path = request.route_path
-        method = request.method
-        allowed: set[str] = set()
-        for resource in self._unindexed:
-            match_info, methods = await resource.resolve(request)
-            if match_info is not None:
-                return match_info
-            allowed |= methods
-        plans = self._plans
-        if plans is None:
-            plans = self._build_plans()
-        part = path
-        while part:
-            steps = plans.get(part)
-            if steps is not None:
-                for kind, step in steps:
-                    if kind is _TRIE:
-                        run: _TrieRun = step  # type: ignore[assignment]
-                        for key, match_dict in run.trie.search(path):
-                            resource = run.resources[key]
-                            route = resource._routes.get(method, resource._any_route)
-                            if route is not None:
-                                if "%" in path:
-                                    match_dict = _unquote_values(match_dict)
-                                return UrlMappingMatchInfo(match_dict, route)
-                            allowed |= resource._allowed_methods
-                        continue
-                    if kind is _MATCH:
-                        match_info, methods = step._resolve(path, method)  # type: ignore[union-attr]
-                    else:
-                        match_info, methods = await step.resolve(request)  # type: ignore[union-attr]
-                    if match_info is not None:
-                        return match_info
-                    allowed |= methods
-            if part == "/":
-                break
-            part = part.rpartition("/")[0] or "/"
+            start = 0
         if allowed:
             return MatchInfoError(HTTPMethodNotAllowed(method, allowed))
         return MatchInfoError(HTTPNotFound())

@@ -151,3 +151,27 @@ async def test_custom_resource_in_a_subapp(client_for: ClientFactory) -> None:
 def test_register_resource_refuses_other_objects() -> None:
     with pytest.raises(TypeError, match="AbstractResource"):
         web.Application().router.register_resource(object())  # type: ignore[arg-type]
+
+
+async def test_resolution_goes_on_after_an_awaited_resource(client_for: ClientFactory) -> None:
+    # Under one index key ("/api"): a dynamic route, the custom resource (awaited), then
+    # another dynamic route; the walk must ask the last one after the custom one declines.
+    async def named(request: web.Request) -> web.Response:
+        return web.Response(text=request.match_info.route.resource.canonical)  # type: ignore[union-attr]
+
+    app = web.Application()
+    app.router.add_put("/api/v1/{rest:.*}", named)
+    app.router.add_post("/api/{x}", named)
+    versioned = VersionedResource("/api")
+    versioned.add_route("GET", named)
+    app.router.register_resource(versioned)
+    app.router.add_delete("/api/{a}/{b}", named)
+    client = await client_for(app)
+    assert (await client.get("/api/v1/x")).text == "/api"  # the custom resource
+    assert (await client.delete("/api/v1/x")).text == "/api/{a}/{b}"  # after it
+    assert (await client.put("/api/v1/x")).text == "/api/v1/{rest}"  # longer key first
+    r = await client.patch("/api/v1/x")
+    assert r.status_code == 405
+    assert set(r.headers["Allow"].split(",")) == {"DELETE", "GET", "PUT"}
+    with pytest.raises(RuntimeError, match="must be awaited"):
+        app.router.resolve_path("/api/v1/x", "DELETE")
