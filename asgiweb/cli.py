@@ -12,7 +12,8 @@ close; ``--reload`` restarts that runner under uvicorn's file watcher and
 mode (so ``app.debug``), the debug toolbar, a ``--static`` folder, and pages
 that reload themselves when a file changes (see :mod:`asgiweb.devserver`).
 
-``asgiweb routes TARGET`` prints the route table.
+``asgiweb routes TARGET`` prints the route table; ``asgiweb port PATH`` ports aiohttp code
+(:mod:`asgiweb.porting`).
 """
 
 from __future__ import annotations
@@ -348,6 +349,10 @@ def parser() -> argparse.ArgumentParser:
     routes.add_argument("target", metavar="TARGET", help="module:app or module:factory")
     routes.add_argument("--app-dir", default=".", help="look for TARGET's module here")
     routes.set_defaults(handler=_routes)
+
+    from .porting.command import add_parser as add_port_parser
+
+    add_port_parser(commands)
     return top
 
 

@@ -20,6 +20,7 @@ pydantic models) and more; :func:`exclude` leaves a handler out.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 import re
@@ -28,6 +29,7 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .openapi_schemas import SchemaRegistry, check_schema_like
 from .response import Response, StreamResponse
 from .routing import AbstractView, UrlDispatcher, current_root_path
 from .subapps import MatchedSubAppResource, PrefixedSubAppResource
@@ -37,8 +39,6 @@ if TYPE_CHECKING:
     from .app import Application
     from .request import Request
     from .routing import AbstractRoute
-
-from .openapi_schemas import SchemaRegistry, check_schema_like
 
 __all__ = ("OPENAPI_VERSION", "Operation", "build_document", "exclude", "operation", "setup")
 
@@ -159,7 +159,14 @@ def _check_status(status: int | str) -> None:
     raise ValueError(f"response key {status!r} is no status code (e.g. 200, '4XX', 'default')")
 
 
+def _unwrap_partial(function: Any) -> Any:
+    while isinstance(function, functools.partial):
+        function = function.func
+    return function
+
+
 def _spec_of(function: Any) -> Operation | None:
+    function = _unwrap_partial(function)
     seen = 0
     while function is not None and seen < 20:
         spec = getattr(function, _ATTRIBUTE, None)
@@ -241,9 +248,9 @@ def _is_view(handler: Any) -> bool:
     return isinstance(handler, type) and issubclass(handler, AbstractView)
 
 
-def _is_cors_preflight(handler: Any) -> bool:
-    owner = getattr(handler, "__self__", None)
-    return type(owner).__module__ == "asgiweb.cors"
+def _is_cors_preflight(function: Any) -> bool:
+    """Whether *function* answers CORS preflights for asgiweb.cors (a route's or a view's)."""
+    return getattr(function, "__module__", None) == "asgiweb.cors"
 
 
 def _entries(router: UrlDispatcher) -> Iterator[_Entry]:
@@ -272,6 +279,8 @@ def _entries(router: UrlDispatcher) -> Iterator[_Entry]:
                     if method == "*" and name in routes:
                         continue
                     function = getattr(handler, name.lower(), None)
+                    if name == "OPTIONS" and _is_cors_preflight(function):
+                        continue
                     yield _Entry(template, name, route, function, handler, variables)
                 continue
             if method == "*":
@@ -291,7 +300,8 @@ def _entries(router: UrlDispatcher) -> Iterator[_Entry]:
 
 
 def _docstring(entry: _Entry) -> tuple[str | None, str | None]:
-    doc = inspect.getdoc(entry.function) if entry.function is not None else None
+    function = _unwrap_partial(entry.function)
+    doc = inspect.getdoc(function) if function is not None else None
     if not doc and entry.owner is not None:
         own = vars(entry.owner).get("__doc__")  # not View's own docstring
         doc = inspect.cleandoc(own) if isinstance(own, str) else None
@@ -376,7 +386,7 @@ def _default_operation_id(entry: _Entry, single: bool) -> str:
         return name if single else f"{name}_{entry.method.lower()}"
     if entry.owner is not None:
         return f"{entry.owner.__name__}_{entry.method.lower()}"
-    base = getattr(entry.function, "__name__", None) or "operation"
+    base = getattr(_unwrap_partial(entry.function), "__name__", None) or "operation"
     return base if single else f"{base}_{entry.method.lower()}"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import re
@@ -109,6 +110,33 @@ def test_paths_methods_and_variables() -> None:
     }
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/pets/{id}",
+        r"/v{major:\d+}.{minor:\d+}",
+        "/files/{tail:.*}",
+        "/a/{x:(?:ab|cd)+}/{y:[^/]{2}}",
+        r"/b/{x:[(\]]+}/c",
+        r"/{n:\w+(?:-\w+)*}/{z:(a)(b)}",
+    ],
+)
+def test_variable_patterns_match_aiohttps_route_regexes(path: str) -> None:
+    """The regex each variable gets is what aiohttp's own resource holds for it."""
+    import aiohttp.web
+
+    theirs = aiohttp.web.Application().router.add_resource(path).get_info()["pattern"].pattern
+    names = re.findall(r"\{([_a-zA-Z]\w*)", path)
+    expected = openapi.path_variable_patterns(theirs, names)
+    assert set(expected) == set(names)
+    app = web.Application()
+    app.router.add_get(path, ok)
+    (operation,) = document(app)["paths"].popitem()[1].values()
+    assert path_parameters(operation) == {n: f"^(?:{r})$" for n, r in expected.items()}
+    for name, regex in expected.items():  # and aiohttp's route regex is the one written
+        assert "{" + name + (":" + regex if regex != "[^{}/]+" else "") + "}" in path
+
+
 def test_operation_ids_come_from_route_names() -> None:
     app = web.Application()
     app.router.add_get("/a", ok, name="alpha")  # GET (HEAD is the same handler)
@@ -141,12 +169,19 @@ def test_head_options_static_mounts_and_excluded_routes(tmp_path: Path) -> None:
         app, defaults={"https://a.example": cors.ResourceOptions(allow_methods="*")}
     )
     cors_setup.add(app.router.add_get("/shared", ok))
+
+    class CorsView(web.View, cors.CorsViewMixin):
+        async def get(self) -> web.Response:
+            return web.Response()
+
+    cors_setup.add(app.router.add_view("/cors-view", CorsView))
     doc = document(app)
     assert {path: list(item) for path, item in doc["paths"].items()} == {
         "/auto-head": ["get"],
         "/own-head": ["get", "head"],
         "/opts": ["options"],
         "/shared": ["get"],  # not the CORS preflight's OPTIONS
+        "/cors-view": ["get"],
     }
 
 
@@ -185,7 +220,14 @@ def test_summaries_and_descriptions_from_docstrings() -> None:
     app.router.add_get("/a", described)
     app.router.add_get("/b", one_line)
     app.router.add_get("/c", openapi.operation(summary="Told", description="Said")(fresh()))
+
+    async def greet(request: web.Request, greeting: str) -> web.Response:
+        """Greet."""
+        return web.Response(text=greeting)
+
+    app.router.add_get("/d", functools.partial(greet, greeting="hi"))
     paths = document(app)["paths"]
+    assert (paths["/d"]["get"]["summary"], paths["/d"]["get"]["operationId"]) == ("Greet.", "greet")
     assert paths["/a"]["get"]["summary"] == "Fetch the thing."
     assert paths["/a"]["get"]["description"] == "It is fetched carefully,\nover two lines."
     assert paths["/b"]["get"]["summary"] == "Just a summary."
@@ -335,6 +377,17 @@ def test_bad_declarations_fail_at_once(options: dict[str, Any], message: str) ->
         openapi.operation(**options)
 
 
+def test_types_need_msgspec_or_pydantic(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Plain:
+        pass
+
+    monkeypatch.setitem(sys.modules, "msgspec", None)  # as if neither were installed
+    monkeypatch.setitem(sys.modules, "pydantic", None)
+    with pytest.raises(TypeError, match="needs msgspec or pydantic"):
+        openapi.operation(request=Plain)
+    openapi.operation(request={"type": "object"})  # JSON Schema dicts need neither
+
+
 def test_document_level_fields() -> None:
     app = web.Application()
     app.router.add_get("/", ok)
@@ -441,7 +494,7 @@ def template_of(segments: list[Any]) -> tuple[str, str, dict[str, str | None]]:
     return "/" + "/".join(parts), "/" + "/".join(plain), variables
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 @given(routes=st.lists(route, min_size=1, max_size=8), prefix=st.sampled_from(["", "/sub"]))
 def test_generated_route_tables_give_valid_documents(
     routes: list[tuple[list[Any], set[str], bool]], prefix: str

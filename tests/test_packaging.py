@@ -39,4 +39,4 @@ def test_every_subpackage_goes_into_the_wheel() -> None:
         ".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "asgiweb").rglob("__init__.py")
     }
     assert on_disk <= packages
-    assert {"asgiweb", "asgiweb.session", "asgiweb.debugtoolbar"} <= packages
+    assert {"asgiweb", "asgiweb.session", "asgiweb.debugtoolbar", "asgiweb.porting"} <= packages
