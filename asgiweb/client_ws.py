@@ -13,9 +13,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import json
 import os
-from collections.abc import Callable
 from typing import Any, Protocol
 
 import wsproto
@@ -23,7 +21,7 @@ import wsproto.events as ws_events
 from wsproto.utilities import LocalProtocolError
 
 from .inprocess import ASGIWebSocketConnection
-from .websocket import WSCloseCode, WSMessage, WSMessageTypeError, WSMsgType
+from .websocket import WebSocketMessaging, WSCloseCode, WSMessage, WSMsgType
 
 __all__ = ("ClientWebSocketResponse", "NetworkWebSocket", "InProcessWebSocket")
 
@@ -246,7 +244,7 @@ def websocket_key() -> bytes:
     return base64.b64encode(os.urandom(16))
 
 
-class ClientWebSocketResponse:
+class ClientWebSocketResponse(WebSocketMessaging):
     """A client WebSocket with aiohttp's ``ClientWebSocketResponse`` API.
 
     >>> async with client.ws_connect("/ws") as ws:
@@ -318,21 +316,13 @@ class ClientWebSocketResponse:
             raise TypeError(f"data argument must be str ({type(data)!r})")
         await self._send(data)
 
-    async def send_bytes(self, data: bytes, compress: int | None = None) -> None:
+    async def send_bytes(
+        self, data: bytes | bytearray | memoryview, compress: int | None = None
+    ) -> None:
         """Send a binary message."""
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise TypeError(f"data argument must be byte-ish ({type(data)!r})")
         await self._send(bytes(data))
-
-    async def send_json(
-        self,
-        data: Any,
-        compress: int | None = None,
-        *,
-        dumps: Callable[[Any], str] = json.dumps,
-    ) -> None:
-        """Send *data* as a JSON text message."""
-        await self.send_str(dumps(data))
 
     async def send_frame(self, message: bytes, opcode: int, compress: int | None = None) -> None:
         """Send a TEXT or BINARY frame by opcode."""
@@ -391,30 +381,6 @@ class ClientWebSocketResponse:
             return WSMessage(WSMsgType.TEXT, msg.data.encode("utf-8"), "")
         return msg
 
-    async def receive_str(self, *, timeout: float | None = None) -> str:
-        """The next message, which must be TEXT."""
-        msg = await self.receive(timeout)
-        if msg.type is not WSMsgType.TEXT:
-            raise WSMessageTypeError(
-                f"Received message {msg.type}:{msg.data!r} is not WSMsgType.TEXT"
-            )
-        return str(msg.data)
-
-    async def receive_bytes(self, *, timeout: float | None = None) -> bytes:
-        """The next message, which must be BINARY."""
-        msg = await self.receive(timeout)
-        if msg.type is not WSMsgType.BINARY:
-            raise WSMessageTypeError(
-                f"Received message {msg.type}:{msg.data!r} is not WSMsgType.BINARY"
-            )
-        return bytes(msg.data)
-
-    async def receive_json(
-        self, *, loads: Callable[[Any], Any] = json.loads, timeout: float | None = None
-    ) -> Any:
-        """The next TEXT message parsed as JSON."""
-        return loads(await self.receive_str(timeout=timeout))
-
     # -- closing ---------------------------------------------------------------------
 
     async def _close_transport(self, code: int) -> None:
@@ -432,15 +398,6 @@ class ClientWebSocketResponse:
             self._close_code = reply if reply is not None else code
         self._closing = True
         return True
-
-    def __aiter__(self) -> ClientWebSocketResponse:
-        return self
-
-    async def __anext__(self) -> WSMessage:
-        msg = await self.receive()
-        if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):
-            raise StopAsyncIteration
-        return msg
 
     async def __aenter__(self) -> ClientWebSocketResponse:
         return self

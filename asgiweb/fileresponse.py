@@ -198,7 +198,6 @@ class FileResponse(StreamResponse):
             return
         if opened.status == 304:
             self.set_status(304)
-            self._length_check = False
             self.etag = f"{st.st_mtime_ns:x}-{st.st_size:x}"
             self.last_modified = st.st_mtime
             await super().prepare(request)
@@ -229,7 +228,7 @@ class FileResponse(StreamResponse):
         if opened.encoding:
             self.headers[hdrs.CONTENT_ENCODING] = opened.encoding
             self.headers[hdrs.VARY] = hdrs.ACCEPT_ENCODING
-            self._compression = False
+            self.disable_compression()
         self.etag = f"{st.st_mtime_ns:x}-{st.st_size:x}"
         self.last_modified = st.st_mtime
         self.content_length = count
@@ -238,7 +237,7 @@ class FileResponse(StreamResponse):
             self.headers[hdrs.CONTENT_RANGE] = f"bytes {start}-{start + count - 1}/{size}"
         if opened.data is not None:
             # small: the bytes go out with the end of the response, in one message
-            self._watch_disconnect = False
+            self.defer_body_to_eof()
             await super().prepare(request)
             if count and not must_be_empty_body(request.method, self.status):
                 self._tail = opened.data[start : start + count]

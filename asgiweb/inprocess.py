@@ -201,16 +201,30 @@ class WebSocketDenied(Exception):
 class ASGIWebSocketConnection:
     """One WebSocket scope run in process, seen from the client side.
 
-    ``events`` yields what the app sent: ``websocket.send`` messages, then
-    one ``websocket.close`` (or ``None`` when the app returned without
-    closing). When the app closes, the connection answers with
-    ``websocket.disconnect`` at once, as a server completing the close
-    handshake would.
+    ``next_event()`` gives what the app sent: ``websocket.send`` messages,
+    then one ``websocket.close``, then ``None`` once the app returned. When
+    the app closes, the connection answers with ``websocket.disconnect`` at
+    once, as a server completing the close handshake would; a send after the
+    client's close raises ``OSError``, as uvicorn's does.
+
+    An exception that escapes the app is, by default, what a server makes of
+    it: logged, and a close with 1011 (aiohttp's test client sees this). With
+    ``raise_app_errors=True`` it is raised in the test instead, by the call
+    that meets the app's end (``connect()``, ``next_event()``, ``close()``).
+
+    >>> connection = ASGIWebSocketConnection(app, scope)
+    >>> await connection.connect()
+    >>> connection.send_text("hi")
+    >>> await connection.next_event()
+    {'type': 'websocket.send', 'text': 'hi'}
     """
 
-    def __init__(self, app: ASGIApp, scope: dict[str, Any]) -> None:
+    def __init__(
+        self, app: ASGIApp, scope: dict[str, Any], *, raise_app_errors: bool = False
+    ) -> None:
         self._app = app
         self.scope = scope
+        self._raise_app_errors = raise_app_errors
         self._to_app: asyncio.Queue[Message] = asyncio.Queue()
         self._from_app: asyncio.Queue[Message | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
@@ -224,6 +238,8 @@ class ASGIWebSocketConnection:
             await self._app(self.scope, self._to_app.get, self._send)
         except Exception as exc:
             self.error = exc
+            if self._raise_app_errors:
+                raise
             client_logger.error("WebSocket handler raised", exc_info=exc)
             self._from_app.put_nowait({"type": "websocket.close", "code": 1011, "reason": ""})
         finally:
@@ -242,7 +258,12 @@ class ASGIWebSocketConnection:
             self._to_app.put_nowait({"type": "websocket.disconnect", "code": code})
 
     async def connect(self, timeout: float = APP_RETURN_TIMEOUT) -> None:
-        """Send ``websocket.connect``; return once accepted, raise ``WebSocketDenied`` if not."""
+        """Send ``websocket.connect``; return once accepted, raise ``WebSocketDenied`` if not.
+
+        A close before the accept is denied with 403, as a server answers it;
+        an app that returns without either, or sends something else first,
+        with 500.
+        """
         self._to_app.put_nowait({"type": "websocket.connect"})
         self._task = asyncio.create_task(self._run())
         message = await self._next(timeout)
@@ -262,16 +283,24 @@ class ASGIWebSocketConnection:
             await self._finish()
             raise WebSocketDenied(message["status"], list(message.get("headers") or []), body)
         await self._finish()
-        if self.error is not None:
-            raise WebSocketDenied(500, [], b"")
-        # a close before accept: the server answers the handshake with 403
-        raise WebSocketDenied(403, [], b"")
+        if self.error is None and message is not None and message["type"] == "websocket.close":
+            raise WebSocketDenied(403, [], b"")
+        body = b"" if message is None or self.error is not None else repr(message).encode()
+        raise WebSocketDenied(500, [], body)
 
     async def _next(self, timeout: float | None) -> Message | None:
         message = await asyncio.wait_for(self._from_app.get(), timeout)
         if message is None:
-            self._from_app.put_nowait(None)
+            self._from_app.put_nowait(None)  # every later call sees the end too
+            self._raise_app_error()
         return message
+
+    def _raise_app_error(self) -> None:
+        task = self._task
+        if self._raise_app_errors and task is not None and task.done() and not task.cancelled():
+            error = task.exception()
+            if error is not None:
+                raise error
 
     async def next_event(self, timeout: float | None = None) -> Message | None:
         """The next message from the app; ``None`` once it returned."""
@@ -286,19 +315,28 @@ class ASGIWebSocketConnection:
         self._to_app.put_nowait({"type": "websocket.receive", "bytes": data})
 
     async def close(self, code: int = 1000, timeout: float = APP_RETURN_TIMEOUT) -> None:
-        """Close from the client side (``websocket.disconnect``) and wait for the app."""
+        """Close from the client side (``websocket.disconnect``) and wait for the app.
+
+        An app still running after *timeout* seconds is cancelled (and, with
+        ``raise_app_errors``, ``TimeoutError`` is raised).
+        """
         self._disconnect(code)
         await self._finish(timeout)
 
     async def _finish(self, timeout: float = APP_RETURN_TIMEOUT) -> None:
         task = self._task
-        if task is None or task.done():
+        if task is None:
             return
-        done, _ = await asyncio.wait({task}, timeout=timeout)
-        if not done:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        if not task.done():
+            done, _ = await asyncio.wait({task}, timeout=timeout)
+            if not done:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+                if self._raise_app_errors:
+                    raise TimeoutError(f"the app did not return within {timeout} s")
+                return
+        self._raise_app_error()
 
     @property
     def app_returned(self) -> bool:

@@ -22,7 +22,7 @@ import abc
 import base64
 import binascii
 import logging
-from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 from types import EllipsisType
 from typing import TYPE_CHECKING, NoReturn, Protocol
@@ -207,6 +207,26 @@ def _clone(request: Request, overrides: dict[str, str]) -> Request:
     return clone  # type: ignore[return-value]  # a clone of a Request is a Request
 
 
+class _TrustedHops:
+    """The strict tools' set-up: the trusted proxies, hop by hop, and the paths let through."""
+
+    def __init__(
+        self, trusted: Sequence[Hop | EllipsisType], *, white_paths: Iterable[str] = ()
+    ) -> None:
+        self._trusted = _parse_trusted(trusted)
+        self._white_paths = frozenset(white_paths)
+
+
+def _proto_and_host(hop: Mapping[str, str], overrides: dict[str, str]) -> None:
+    """A ``Forwarded`` hop's ``proto`` and ``host``, as the scheme and host to use."""
+    proto = hop.get("proto")
+    if proto is not None:
+        overrides["scheme"] = proto
+    host = hop.get("host")
+    if host is not None:
+        overrides["host"] = host
+
+
 class ForwardedRelaxed(_MiddlewareTool):
     """Believe the last *num* hops of ``Forwarded`` (RFC 7239), whoever sent them.
 
@@ -225,28 +245,17 @@ class ForwardedRelaxed(_MiddlewareTool):
             for_ = hop.get("for")
             if for_:
                 overrides["remote"] = for_
-            proto = hop.get("proto")
-            if proto is not None:
-                overrides["scheme"] = proto
-            host = hop.get("host")
-            if host is not None:
-                overrides["host"] = host
+            _proto_and_host(hop, overrides)
         return await handler(_clone(request, overrides))
 
 
-class ForwardedStrict(_MiddlewareTool):
+class ForwardedStrict(_TrustedHops, _MiddlewareTool):
     """Use ``Forwarded`` only when every hop came through a trusted proxy, else 400.
 
     *trusted* lists the proxies hop by hop, nearest first:
     ``[["10.0.0.1"], ["2001:db8::/32"], ...]``. Requests to *white_paths*
     (health checks) pass untouched.
     """
-
-    def __init__(
-        self, trusted: Sequence[Hop | EllipsisType], *, white_paths: Iterable[str] = ()
-    ) -> None:
-        self._trusted = _parse_trusted(trusted)
-        self._white_paths = frozenset(white_paths)
 
     @middleware
     async def middleware(self, request: Request, handler: Handler) -> StreamResponse:
@@ -265,12 +274,7 @@ class ForwardedStrict(_MiddlewareTool):
                 for_ = hop.get("for")
                 if for_:
                     ips.append(_node_ip(for_))
-                proto = hop.get("proto")
-                if proto is not None:
-                    overrides["scheme"] = proto
-                host = hop.get("host")
-                if host is not None:
-                    overrides["host"] = host
+                _proto_and_host(hop, overrides)
             # after all hops (aiohttp-remotes checks inside the loop, so two or more
             # trusted hops can never pass there)
             overrides["remote"] = str(_client_ip(self._trusted, ips))
@@ -376,18 +380,12 @@ class XForwardedFiltered(_XForwarded):
         return await handler(_clone(request, overrides))
 
 
-class XForwardedStrict(_XForwarded):
+class XForwardedStrict(_TrustedHops, _XForwarded):
     """Use ``X-Forwarded-*`` only when each hop is a trusted proxy, else 400.
 
     *trusted* lists the proxies hop by hop, nearest first, as for
     :class:`ForwardedStrict`.
     """
-
-    def __init__(
-        self, trusted: Sequence[Hop | EllipsisType], *, white_paths: Iterable[str] = ()
-    ) -> None:
-        self._trusted = _parse_trusted(trusted)
-        self._white_paths = frozenset(white_paths)
 
     @middleware
     async def middleware(self, request: Request, handler: Handler) -> StreamResponse:

@@ -128,7 +128,6 @@ class StreamResponse(MutableMapping[str, Any], HeadersMixin):
     # Watch for a client that leaves while the body is streamed, from prepare()
     # on; a Response (whole body in memory) starts watching only if written to.
     _watch_disconnect = True
-    _length_check = True
     _body: bytes | bytearray | memoryview | None = None
     _keep_alive: bool | None = None
     _chunked = False
@@ -243,6 +242,23 @@ class StreamResponse(MutableMapping[str, Any], HeadersMixin):
         self._compression = True
         self._compression_force = force
         self._compression_strategy = strategy
+
+    def disable_compression(self) -> None:
+        """Undo :meth:`enable_compression`: the body goes out as it is.
+
+        For a body that is already encoded, as ``FileResponse`` does when it
+        serves a pre-compressed file.
+        """
+        self._compression = False
+
+    def defer_body_to_eof(self) -> None:
+        """Say that the whole body goes out with :meth:`write_eof`, in one message.
+
+        ``prepare()`` then starts no disconnect watcher (a :class:`Response`
+        never does). For a subclass that sends a small body whole, as
+        ``FileResponse`` does with a small file; call it before ``prepare()``.
+        """
+        self._watch_disconnect = False
 
     # -- headers -----------------------------------------------------------
 
@@ -479,7 +495,7 @@ class StreamResponse(MutableMapping[str, Any], HeadersMixin):
                 request.method, self._status
             ):
                 del headers[hdrs.CONTENT_LENGTH]
-        elif self._length_check and self.content_length != 0:
+        elif self.content_length != 0:
             headers.setdefault(hdrs.CONTENT_TYPE, "application/octet-stream")
         if self._keep_alive is False and hdrs.CONNECTION not in headers:
             headers[hdrs.CONNECTION] = "close"

@@ -55,6 +55,7 @@ from .client_ws import (
     ClientWebSocketResponse,
     InProcessWebSocket,
     NetworkWebSocket,
+    WebSocketTransport,
     websocket_key,
 )
 from .inprocess import ASGIWebSocketConnection, StreamingASGITransport, WebSocketDenied
@@ -441,6 +442,12 @@ def _basic_auth(auth: Any) -> httpx.BasicAuth | None:
     return httpx.BasicAuth(auth.login, auth.password)  # aiohttp.BasicAuth
 
 
+def _authorization(auth: httpx.BasicAuth) -> str:
+    """The ``Authorization`` header value *auth* adds to a request."""
+    request = next(auth.sync_auth_flow(httpx.Request("GET", "http://localhost/")))
+    return request.headers["Authorization"]
+
+
 def _timeout(value: Any) -> httpx.Timeout | None:
     if value is None or value is _SENTINEL:
         return None
@@ -726,25 +733,35 @@ class TestClient:
             extra["Origin"] = origin
         basic = _basic_auth(auth) or self._auth
         if basic is not None:
-            extra["Authorization"] = basic._auth_header
+            extra["Authorization"] = _authorization(basic)
         cookie = "; ".join(
             f"{c.name}={c.value}" for c in self._http.cookies.jar if c.value is not None
         )
         if cookie and "Cookie" not in extra:
             extra["Cookie"] = cookie
-        open_timeout = getattr(timeout, "ws_receive", None) or (
-            timeout if isinstance(timeout, (int, float)) else 10.0
-        )
+        # aiohttp.ClientWSTimeout(ws_receive=...) is the newer spelling of receive_timeout
+        if receive_timeout is None:
+            receive_timeout = getattr(timeout, "ws_receive", None)
+        open_timeout = timeout if isinstance(timeout, (int, float)) else 10.0
         target = url.raw_path_qs
         request_headers = CIMultiDictProxy(CIMultiDict(extra))
         info = RequestInfo(url, method, request_headers, url)
         if self._server.in_process:
-            ws = await self._ws_in_process(url, extra, protocols, info, float(open_timeout))
+            transport, subprotocol, response_headers = await self._ws_in_process(
+                url, extra, protocols, info, float(open_timeout)
+            )
         else:
-            ws = await self._ws_network(target, extra, protocols, info, float(open_timeout))
-        ws._autoclose = autoclose
-        ws._receive_timeout = receive_timeout
-        ws._decode_text = decode_text
+            transport, subprotocol, response_headers = await self._ws_network(
+                target, extra, protocols, info, float(open_timeout)
+            )
+        ws = ClientWebSocketResponse(
+            transport,
+            protocol=subprotocol,
+            headers=response_headers,
+            autoclose=autoclose,
+            receive_timeout=receive_timeout,
+            decode_text=decode_text,
+        )
         self._websockets.append(ws)
         return ws
 
@@ -766,7 +783,7 @@ class TestClient:
         protocols: list[str],
         info: RequestInfo,
         timeout: float,
-    ) -> ClientWebSocketResponse:
+    ) -> tuple[WebSocketTransport, str | None, list[tuple[bytes, bytes]]]:
         raw_headers = [(b"host", f"{url.host}:{url.port}".encode())]
         raw_headers += [
             (b"connection", b"upgrade"),
@@ -802,11 +819,7 @@ class TestClient:
             await connection.connect(timeout)
         except WebSocketDenied as denied:
             raise self._handshake_error(info, denied.status, denied.headers) from None
-        return ClientWebSocketResponse(
-            InProcessWebSocket(connection),
-            protocol=connection.subprotocol,
-            headers=connection.headers,
-        )
+        return InProcessWebSocket(connection), connection.subprotocol, connection.headers
 
     async def _ws_network(
         self,
@@ -815,7 +828,7 @@ class TestClient:
         protocols: list[str],
         info: RequestInfo,
         timeout: float,
-    ) -> ClientWebSocketResponse:
+    ) -> tuple[WebSocketTransport, str | None, list[tuple[bytes, bytes]]]:
         assert self._server.port is not None
         headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in extra.items()]
         ws, status, response_headers, _body, subprotocol = await NetworkWebSocket.connect(
@@ -823,7 +836,7 @@ class TestClient:
         )
         if ws is None:
             raise self._handshake_error(info, status, response_headers)
-        return ClientWebSocketResponse(ws, protocol=subprotocol, headers=response_headers)
+        return ws, subprotocol, response_headers
 
     # -- lifetime ----------------------------------------------------------------------
 

@@ -10,15 +10,15 @@ the client runs the ASGI lifespan startup, leaving it runs shutdown.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from types import TracebackType
 from typing import Any
 
 import httpx
 
+from .inprocess import ASGIWebSocketConnection, WebSocketDenied
 from .lifespan import LifespanDriver, LifespanError
-from .typedefs import ASGIApp, Message
+from .typedefs import ASGIApp
 from .websocket import WSMessage, WSMsgType
 
 __all__ = ("LifespanError", "TestClient", "WSServerHandshakeError", "WebSocketTestSession")
@@ -150,88 +150,45 @@ class TestClient:
         return await self.http.delete(url, **kwargs)
 
 
-class WSServerHandshakeError(Exception):
+class WSServerHandshakeError(WebSocketDenied):
     """The application refused the WebSocket handshake; ``status``, ``headers``, ``body``."""
-
-    def __init__(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
-        super().__init__(f"WebSocket handshake refused with {status}: {body[:200]!r}")
-        self.status = status
-        self.headers = headers
-        self.body = body
 
 
 class WebSocketTestSession:
-    """An in-process WebSocket client speaking ASGI to the app (``client.ws_connect()``)."""
+    """An in-process WebSocket client speaking ASGI to the app (``client.ws_connect()``).
+
+    Built on :class:`~asgiweb.inprocess.ASGIWebSocketConnection`, with the
+    app's exceptions raised in the test. Every wait has a timeout (5 s by
+    default), so a test that expects a message the app never sends fails
+    with ``TimeoutError`` instead of hanging.
+    """
 
     def __init__(self, app: ASGIApp, scope: dict[str, Any]) -> None:
-        self._app = app
-        self._scope = scope
-        self._to_app: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-        self._from_app: asyncio.Queue[Message] = asyncio.Queue()
-        self._task: asyncio.Task[None] | None = None
+        self._connection = ASGIWebSocketConnection(app, scope, raise_app_errors=True)
         self.protocol: str | None = None
         self.headers: list[tuple[bytes, bytes]] = []
         self.close_code: int | None = None
         self.close_reason: str | None = None
         self._closed = False
-        self._disconnect_sent = False
-
-    def _disconnect(self, code: int) -> None:
-        if not self._disconnect_sent:
-            self._disconnect_sent = True
-            self._to_app.put_nowait({"type": "websocket.disconnect", "code": code})
-
-    async def _from_app_put(self, message: Message) -> None:
-        await self._from_app.put(message)
-        if message["type"] == "websocket.close":
-            # a server completes the close handshake at once; the app need not
-            # wait for the test to read the close
-            self._disconnect(message.get("code", 1000))
-
-    async def _run(self) -> None:
-        try:
-            await self._app(self._scope, self._to_app.get, self._from_app_put)
-        finally:
-            await self._from_app.put({"type": "app.returned"})
-
-    async def _next(self, timeout: float) -> Message:
-        message = await asyncio.wait_for(self._from_app.get(), timeout)
-        if message["type"] == "app.returned" and self._task is not None and self._task.done():
-            error = self._task.exception()
-            if error is not None:
-                raise error
-        return message
 
     async def connect(self, timeout: float = 5.0) -> WebSocketTestSession:
-        """Perform the handshake; the subprotocol the app accepted."""
-        await self._to_app.put({"type": "websocket.connect"})
-        self._task = asyncio.create_task(self._run())
-        message = await self._next(timeout)
-        if message["type"] == "websocket.accept":
-            self.protocol = message.get("subprotocol")
-            self.headers = list(message.get("headers") or [])
-            return self
-        if message["type"] == "websocket.http.response.start":
-            body = b""
-            while True:
-                part = await self._next(timeout)
-                if part["type"] != "websocket.http.response.body":
-                    break
-                body += part.get("body", b"")
-                if not part.get("more_body"):
-                    break
-            raise WSServerHandshakeError(message["status"], message.get("headers", []), body)
-        if message["type"] == "websocket.close":
-            raise WSServerHandshakeError(403, [], b"")
-        raise WSServerHandshakeError(500, [], repr(message).encode())
+        """Perform the handshake; ``WSServerHandshakeError`` when the app refuses it."""
+        connection = self._connection
+        try:
+            await connection.connect(timeout)
+        except WebSocketDenied as denied:
+            raise WSServerHandshakeError(denied.status, denied.headers, denied.body) from None
+        self.protocol = connection.subprotocol
+        self.headers = connection.headers
+        return self
 
     async def send_str(self, data: str) -> None:
         """Send a text message to the app."""
-        await self._to_app.put({"type": "websocket.receive", "text": data})
+        self._connection.send_text(data)
 
     async def send_bytes(self, data: bytes) -> None:
         """Send a binary message to the app."""
-        await self._to_app.put({"type": "websocket.receive", "bytes": data})
+        self._connection.send_bytes(data)
 
     async def send_json(self, data: Any) -> None:
         """Send *data* as a JSON text message."""
@@ -241,21 +198,21 @@ class WebSocketTestSession:
         """The next message from the app; CLOSE when it closes, CLOSED once it is gone."""
         if self._closed:
             return WSMessage(WSMsgType.CLOSED, None, None)
-        message = await self._next(timeout)
-        kind = message["type"]
-        if kind == "websocket.send":
+        message = await self._connection.next_event(timeout)
+        kind = None if message is None else message["type"]
+        if message is not None and kind == "websocket.send":
             if message.get("text") is not None:
                 return WSMessage(WSMsgType.TEXT, message["text"], None)
             return WSMessage(WSMsgType.BINARY, message.get("bytes", b""), None)
-        if kind == "websocket.close":
-            self._closed = True
+        self._closed = True
+        if message is not None and kind == "websocket.close":
             self.close_code = message.get("code", 1000)
             self.close_reason = message.get("reason") or ""
-            self._disconnect(self.close_code)
             return WSMessage(WSMsgType.CLOSE, self.close_code, self.close_reason)
-        self._closed = True
         if self.close_code is None:
-            self.close_code = 1011 if kind == "app.returned" else 1006
+            # the app returned without closing (a server closes with 1011), or
+            # sent something a WebSocket cannot carry
+            self.close_code = 1011 if message is None else 1006
         return WSMessage(WSMsgType.CLOSED, None, None)
 
     async def receive_str(self, timeout: float = 5.0) -> str:
@@ -282,17 +239,15 @@ class WebSocketTestSession:
         return self._closed
 
     async def close(self, code: int = 1000, timeout: float = 5.0) -> None:
-        """Close from the client side and wait for the handler to return."""
+        """Close from the client side and wait for the handler to return.
+
+        Raises what the app raised, or ``TimeoutError`` if it is still running
+        after *timeout* seconds (it is then cancelled).
+        """
         if not self._closed:
             self._closed = True
             self.close_code = code
-            self._disconnect(code)
-        if self._task is not None:
-            try:
-                await asyncio.wait_for(asyncio.shield(self._task), timeout)
-            finally:
-                if not self._task.done():
-                    self._task.cancel()
+        await self._connection.close(code, timeout)
 
     async def __aenter__(self) -> WebSocketTestSession:
         return self

@@ -71,14 +71,31 @@ def _set_socket_options(transport: asyncio.BaseTransport, tcp_keepalive: bool) -
             pass
 
 
-class _LimitedHead:
-    """What both protocol classes share: the counter, the refusal and the lingering close."""
+class _LimitedHead(asyncio.Protocol):
+    """What both protocols share: options, TCP_NODELAY, the head counter and the refusal.
+
+    It comes first among the bases, so its ``__init__`` and ``connection_made``
+    wrap uvicorn's.
+    """
 
     transport: asyncio.Transport
     loop: asyncio.AbstractEventLoop
-    _counter: HeadCounter
-    _refused: bool
-    _tcp_keepalive: bool
+
+    def __init__(
+        self,
+        *args: Any,
+        head_limits: HeadLimits = DEFAULT_LIMITS,
+        tcp_keepalive: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self._tcp_keepalive = tcp_keepalive
+        self._counter = HeadCounter(head_limits)
+        self._refused = False
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        _set_socket_options(transport, self._tcp_keepalive)
+        super().connection_made(transport)
 
     def _refuse(self, status: int, reason: str, *, response_in_progress: bool) -> None:
         self._refused = True
@@ -100,23 +117,8 @@ class _LimitedHead:
 class LimitedHttpToolsProtocol(_LimitedHead, HttpToolsProtocol):
     """uvicorn's httptools protocol with aiohttp's head limits and TCP_NODELAY."""
 
-    def __init__(
-        self,
-        *args: Any,
-        head_limits: HeadLimits = DEFAULT_LIMITS,
-        tcp_keepalive: bool = True,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        self._tcp_keepalive = tcp_keepalive
-        self._counter = HeadCounter(head_limits)
-        self._refused = False
-        self._in_body = False
-        self._head_begun = False
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        _set_socket_options(transport, self._tcp_keepalive)
-        super().connection_made(transport)
+    _in_body = False  # between the end of a head and the end of its message
+    _head_begun = False  # httptools has seen the start of a message
 
     def data_received(self, data: bytes) -> None:
         """Count the head's bytes, refuse an oversized head, else parse as uvicorn does."""
@@ -153,22 +155,6 @@ class LimitedHttpToolsProtocol(_LimitedHead, HttpToolsProtocol):
 
 class LimitedH11Protocol(_LimitedHead, H11Protocol):
     """uvicorn's h11 protocol with aiohttp's head limits and TCP_NODELAY."""
-
-    def __init__(
-        self,
-        *args: Any,
-        head_limits: HeadLimits = DEFAULT_LIMITS,
-        tcp_keepalive: bool = True,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        self._tcp_keepalive = tcp_keepalive
-        self._counter = HeadCounter(head_limits)
-        self._refused = False
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        _set_socket_options(transport, self._tcp_keepalive)
-        super().connection_made(transport)
 
     def data_received(self, data: bytes) -> None:
         """Count the head's bytes, refuse an oversized head, else parse as uvicorn does."""
@@ -210,8 +196,6 @@ def protocol_class(http: str, limits: HeadLimits, *, tcp_keepalive: bool = True)
         )
 
     def factory(*args: Any, **kwargs: Any) -> asyncio.Protocol:
-        return base(  # type: ignore[call-arg,return-value]
-            *args, head_limits=limits, tcp_keepalive=tcp_keepalive, **kwargs
-        )
+        return base(*args, head_limits=limits, tcp_keepalive=tcp_keepalive, **kwargs)
 
     return factory

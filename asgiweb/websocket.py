@@ -15,7 +15,7 @@ import logging
 import warnings
 from collections.abc import Callable, Iterable
 from functools import partial
-from typing import TYPE_CHECKING, Any, Generic, NamedTuple, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, NoReturn, Self, TypeVar
 
 from .exceptions import HTTPBadRequest
 from .response import StreamResponse, encode_headers
@@ -36,6 +36,7 @@ __all__ = (
     "WebSocketResponse",
     "WSMessageTypeError",
     "ASGIPingWarning",
+    "WebSocketMessaging",
 )
 
 
@@ -137,10 +138,89 @@ class WebSocketReady(NamedTuple):
         return self.ok
 
 
+class WebSocketMessaging:
+    """aiohttp's typed send and receive methods and ``async for``, on three primitives.
+
+    A class that has ``send_str``, ``send_bytes`` and ``receive`` gets
+    ``send_json``, ``send_json_bytes``, ``receive_str``, ``receive_bytes``,
+    ``receive_json`` and iteration over its messages; shared by the server's
+    :class:`WebSocketResponse` and the test client's ``ClientWebSocketResponse``.
+    """
+
+    __slots__ = ()
+
+    if TYPE_CHECKING:
+
+        async def send_str(self, data: str, compress: int | None = None) -> None: ...
+
+        async def send_bytes(
+            self, data: bytes | bytearray | memoryview, compress: int | None = None
+        ) -> None: ...
+
+        async def receive(self, timeout: float | None = None) -> WSMessage: ...
+
+    async def send_json(
+        self,
+        data: Any,
+        compress: int | None = None,
+        *,
+        dumps: Callable[[Any], str] = json.dumps,
+    ) -> None:
+        """Send *data* serialized by *dumps* as a text message."""
+        await self.send_str(dumps(data), compress=compress)
+
+    async def send_json_bytes(
+        self,
+        data: Any,
+        compress: int | None = None,
+        *,
+        dumps: Callable[[Any], bytes],
+    ) -> None:
+        """Send *data* serialized by *dumps* (to bytes) as a binary message."""
+        await self.send_bytes(dumps(data), compress=compress)
+
+    async def receive_str(self, *, timeout: float | None = None) -> str:
+        """The next message, which must be text (else ``WSMessageTypeError``).
+
+        With ``decode_text=False`` the text comes as UTF-8 bytes, as in aiohttp.
+        """
+        msg = await self.receive(timeout)
+        if msg.type is not WSMsgType.TEXT:
+            raise WSMessageTypeError(
+                f"Received message {msg.type}:{msg.data!r} is not WSMsgType.TEXT"
+            )
+        return msg.data  # type: ignore[no-any-return]
+
+    async def receive_bytes(self, *, timeout: float | None = None) -> bytes:
+        """The next message, which must be binary (else ``WSMessageTypeError``)."""
+        msg = await self.receive(timeout)
+        if msg.type is not WSMsgType.BINARY:
+            raise WSMessageTypeError(
+                f"Received message {msg.type}:{msg.data!r} is not WSMsgType.BINARY"
+            )
+        return msg.data  # type: ignore[no-any-return]
+
+    async def receive_json(
+        self, *, loads: Callable[[Any], Any] = json.loads, timeout: float | None = None
+    ) -> Any:
+        """The next text message, parsed by *loads*."""
+        data = await self.receive_str(timeout=timeout)
+        return loads(data)
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> WSMessage:
+        msg = await self.receive()
+        if msg[0] in _END_OF_STREAM:
+            raise StopAsyncIteration
+        return msg
+
+
 _DecodeText = TypeVar("_DecodeText", bound=bool)
 
 
-class WebSocketResponse(StreamResponse, Generic[_DecodeText]):
+class WebSocketResponse(WebSocketMessaging, StreamResponse, Generic[_DecodeText]):
     """A WebSocket connection, answered from a handler.
 
     >>> async def echo(request):
@@ -151,8 +231,6 @@ class WebSocketResponse(StreamResponse, Generic[_DecodeText]):
     ...             await ws.send_str(msg.data)
     ...     return ws
     """
-
-    _length_check = False
 
     def __init__(
         self,
@@ -238,7 +316,7 @@ class WebSocketResponse(StreamResponse, Generic[_DecodeText]):
             raise ClientDisconnectedError("Connection lost")
         self._request = request
         self._ws_protocol = protocol
-        self._set_status(101, None)  # the handshake's status, whatever was set before
+        self.set_status(101)  # the handshake's status, whatever was set before
         self._asgi_receive = connection.receive
         self._asgi_send = connection.websocket_send or connection.send
         if self._heartbeat is not None:
@@ -329,26 +407,6 @@ class WebSocketResponse(StreamResponse, Generic[_DecodeText]):
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise TypeError(f"data argument must be byte-ish ({type(data)!r})")
         await self._send_message({"type": "websocket.send", "bytes": bytes(data)})
-
-    async def send_json(
-        self,
-        data: Any,
-        compress: int | None = None,
-        *,
-        dumps: Callable[[Any], str] = json.dumps,
-    ) -> None:
-        """Send *data* serialized by *dumps* as a text message."""
-        await self.send_str(dumps(data), compress=compress)
-
-    async def send_json_bytes(
-        self,
-        data: Any,
-        compress: int | None = None,
-        *,
-        dumps: Callable[[Any], bytes],
-    ) -> None:
-        """Send *data* serialized by *dumps* (to bytes) as a binary message."""
-        await self.send_bytes(dumps(data), compress=compress)
 
     async def send_frame(
         self, message: bytes, opcode: WSMsgType, compress: int | None = None
@@ -520,40 +578,6 @@ class WebSocketResponse(StreamResponse, Generic[_DecodeText]):
             WebSocketError(WSCloseCode.PROTOCOL_ERROR, f"Unexpected ASGI message {kind!r}"),
             None,
         )
-
-    async def receive_str(self, *, timeout: float | None = None) -> str:
-        """The next message, which must be text (else ``WSMessageTypeError``)."""
-        msg = await self.receive(timeout)
-        if msg.type is not WSMsgType.TEXT:
-            raise WSMessageTypeError(
-                f"Received message {msg.type}:{msg.data!r} is not WSMsgType.TEXT"
-            )
-        return msg.data  # type: ignore[no-any-return]
-
-    async def receive_bytes(self, *, timeout: float | None = None) -> bytes:
-        """The next message, which must be binary (else ``WSMessageTypeError``)."""
-        msg = await self.receive(timeout)
-        if msg.type is not WSMsgType.BINARY:
-            raise WSMessageTypeError(
-                f"Received message {msg.type}:{msg.data!r} is not WSMsgType.BINARY"
-            )
-        return msg.data  # type: ignore[no-any-return]
-
-    async def receive_json(
-        self, *, loads: Callable[[Any], Any] = json.loads, timeout: float | None = None
-    ) -> Any:
-        """The next text message, parsed by *loads*."""
-        data = await self.receive_str(timeout=timeout)
-        return loads(data)
-
-    def __aiter__(self) -> WebSocketResponse[_DecodeText]:
-        return self
-
-    async def __anext__(self) -> WSMessage:
-        msg = await self.receive()
-        if msg[0] in _END_OF_STREAM:
-            raise StopAsyncIteration
-        return msg
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open" if self.prepared else "not prepared"

@@ -204,6 +204,49 @@ async def test_simple_cookie_storage_as_aiohttp_session(serve_both: ServeBoth) -
     await run_steps(pair, decode_simple)
 
 
+def base64_storage(sessions: ModuleType, *, aiohttp_style: bool) -> Any:
+    """A storage of one's own: the session's JSON, base64-encoded, in the cookie.
+
+    ``aiohttp_style`` writes it as aiohttp_session's storages are written
+    (``self._encoder(self._get_session_data(session))``, ``self._decoder``);
+    otherwise through asgiweb's ``encode()``/``decode()``.
+    """
+
+    class Base64CookieStorage(sessions.AbstractStorage):  # type: ignore[name-defined,misc]
+        async def load_session(self, request: Any) -> Any:
+            cookie = self.load_cookie(request)
+            if cookie is None:
+                return sessions.Session(None, data=None, new=True, max_age=self.max_age)
+            text = base64.urlsafe_b64decode(cookie.encode()).decode()
+            data = self._decoder(text) if aiohttp_style else self.decode(text)
+            return sessions.Session(None, data=data, new=False, max_age=self.max_age)
+
+        async def save_session(self, request: Any, response: Any, session: Any) -> None:
+            if aiohttp_style:
+                text = self._encoder(self._get_session_data(session))
+            else:
+                text = self.encode(session)
+            cookie = base64.urlsafe_b64encode(text.encode()).decode()
+            self.save_cookie(response, cookie, max_age=session.max_age)
+
+    return Base64CookieStorage()
+
+
+def decode_base64(value: str) -> Any:
+    return decoded_items(base64.urlsafe_b64decode(value.encode()).decode())
+
+
+@pytest.mark.parametrize("aiohttp_style", [True, False], ids=["private-names", "encode-decode"])
+async def test_own_storage_written_for_aiohttp_session_ports(
+    serve_both: ServeBoth, aiohttp_style: bool
+) -> None:
+    pair = await serve_both(
+        build(aiohttp.web, aiohttp_session, base64_storage(aiohttp_session, aiohttp_style=True)),
+        build(asgi_web, asgi_session, base64_storage(asgi_session, aiohttp_style=aiohttp_style)),
+    )
+    await run_steps(pair, decode_base64)
+
+
 def bad_cookies() -> dict[str, str]:
     good = FERNET.encrypt(json.dumps({"created": int(time.time()), "session": {"u": "x"}}).encode())
     token = good.decode()

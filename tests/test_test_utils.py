@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 from types import ModuleType
 from typing import Any
 
@@ -220,6 +221,38 @@ async def ws_observations(client: Any) -> list[Any]:
 async def test_websocket_api_matches_aiohttp(aiohttp_client: Any, mode: str) -> None:
     reference = await ws_observations(await make_client(aiohttp_client, "aiohttp"))
     ours = await ws_observations(await make_client(aiohttp_client, mode))
+    assert ours == reference
+
+
+async def ws_option_observations(client: Any) -> list[Any]:
+    """``ws_connect``'s decode_text, receive_timeout and autoclose, and send_json_bytes."""
+    seen: list[Any] = []
+    ws = await client.ws_connect("/ws", decode_text=False)
+    await ws.send_str("hi")
+    seen.append(await ws.receive_str())  # the text as UTF-8 bytes
+    await ws.send_str("json")
+    seen.append(await ws.receive_json(loads=lambda data: [type(data).__name__, data]))
+    await ws.send_json_bytes({"k": 1}, dumps=lambda data: json.dumps(data).encode())
+    seen.append(await ws.receive_bytes())  # the echo reverses binary messages
+    await ws.close()
+
+    ws = await client.ws_connect("/ws", timeout=aiohttp.ClientWSTimeout(ws_receive=0.05))
+    with pytest.raises(asyncio.TimeoutError):
+        await ws.receive()
+    seen += [ws.closed, await ws.close()]
+
+    ws = await client.ws_connect("/ws", autoclose=False)
+    await ws.send_str("bye")
+    msg = await ws.receive()
+    seen += [msg.type == aiohttp.WSMsgType.CLOSE, msg.data, ws.closed]
+    seen += [await ws.close(), ws.closed, ws.close_code]
+    return seen
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_websocket_options_match_aiohttp(aiohttp_client: Any, mode: str) -> None:
+    reference = await ws_option_observations(await make_client(aiohttp_client, "aiohttp"))
+    ours = await ws_option_observations(await make_client(aiohttp_client, mode))
     assert ours == reference
 
 

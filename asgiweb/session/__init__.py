@@ -305,9 +305,18 @@ class AbstractStorage(abc.ABC):
         return self._cookie_params
 
     def _get_session_data(self, session: Session) -> SessionData:
+        # aiohttp_session's name: storages written for it call this with _encoder
         if session.empty:
             return {}
         return {"created": session.created, "session": session.items_for_storage()}
+
+    def encode(self, session: Session) -> str:
+        """*session* as the text a storage keeps: its creation time and items, encoded.
+
+        ``self._encoder(self._get_session_data(session))`` in aiohttp_session's
+        storages; an empty session encodes its data as ``{}``.
+        """
+        return self._encoder(self._get_session_data(session))
 
     def decode(self, text: str) -> Any | None:
         """*text* through the decoder; ``None`` when it is not valid."""
@@ -368,5 +377,4 @@ class SimpleCookieStorage(AbstractStorage):
         self, request: Request, response: StreamResponse, session: Session
     ) -> None:
         """Write the session as JSON into the cookie."""
-        cookie_data = self._encoder(self._get_session_data(session))
-        self.save_cookie(response, cookie_data, max_age=session.max_age)
+        self.save_cookie(response, self.encode(session), max_age=session.max_age)

@@ -83,6 +83,6 @@ class EncryptedCookieStorage(AbstractStorage):
         if session.empty:
             self.save_cookie(response, "", max_age=session.max_age)
             return
-        plain = self._encoder(self._get_session_data(session)).encode("utf-8")
+        plain = self.encode(session).encode("utf-8")
         token = self._fernet.encrypt(plain).decode("utf-8")
         self.save_cookie(response, token, max_age=session.max_age)

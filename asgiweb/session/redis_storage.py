@@ -91,5 +91,5 @@ class RedisStorage(AbstractStorage):
         else:
             key = str(key)
             self.save_cookie(response, "" if session.empty else key, max_age=session.max_age)
-        data = self._encoder(self._get_session_data(session))
+        data = self.encode(session)
         await self._redis.set(self._redis_key(key), data, ex=session.max_age)
