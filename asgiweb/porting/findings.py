@@ -16,7 +16,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from .modules import MODULES, names_of
-from .rewrite import Unmapped
+from .rewrite import Unmapped, dotted_name
 
 __all__ = ("RULES", "Finding", "Rule", "find")
 
@@ -206,7 +206,7 @@ class _Bindings(cst.CSTVisitor):
 
     def visit_Import(self, node: cst.Import) -> bool:
         for alias in node.names:
-            dotted = _dotted(alias.name)
+            dotted = dotted_name(alias.name)
             if dotted is None:
                 continue
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
@@ -219,9 +219,9 @@ class _Bindings(cst.CSTVisitor):
     def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
         if node.relative or node.module is None or isinstance(node.names, cst.ImportStar):
             return False
-        module = _dotted(node.module)
+        module = dotted_name(node.module)
         for alias in node.names:
-            name = _dotted(alias.name)
+            name = dotted_name(alias.name)
             if module is None or name is None:
                 continue
             local = name
@@ -229,15 +229,6 @@ class _Bindings(cst.CSTVisitor):
                 local = alias.asname.name.value
             self.names[local] = f"{module}.{name}"
         return False
-
-
-def _dotted(node: cst.BaseExpression) -> str | None:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        base = _dotted(node.value)
-        return None if base is None else f"{base}.{node.attr.value}"
-    return None
 
 
 class _Finder(cst.CSTVisitor):
@@ -254,7 +245,7 @@ class _Finder(cst.CSTVisitor):
         return self.get_metadata(PositionProvider, node).start.line
 
     def _names(self, node: cst.BaseExpression) -> set[str]:
-        dotted = _dotted(node)
+        dotted = dotted_name(node)
         if dotted is None:
             return set()
         head, dot, rest = dotted.partition(".")

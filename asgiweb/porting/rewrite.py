@@ -35,7 +35,7 @@ from .modules import MODULES as NAME_MODULES
 # `aiohttp.web.X`); the others (aiohttp.abc, ...) move name by name only.
 MODULES = {k: v for k, v in NAME_MODULES.items() if k not in NAME_ONLY}
 
-__all__ = ("Unmapped", "rewrite_module")
+__all__ = ("Unmapped", "dotted_name", "rewrite_module")
 
 
 @dataclass(frozen=True)
@@ -47,11 +47,12 @@ class Unmapped:
     name: str
 
 
-def _dotted(node: cst.BaseExpression) -> str | None:
+def dotted_name(node: cst.BaseExpression) -> str | None:
+    """``a.b.c`` for a chain of names and attributes; None for any other expression."""
     if isinstance(node, cst.Name):
         return node.value
     if isinstance(node, cst.Attribute):
-        base = _dotted(node.value)
+        base = dotted_name(node.value)
         return None if base is None else f"{base}.{node.attr.value}"
     return None
 
@@ -111,7 +112,7 @@ class _SurveyVisitor(cst.CSTVisitor):
 
     def visit_Import(self, node: cst.Import) -> bool:
         for alias in node.names:
-            name = _dotted(alias.name) or ""
+            name = dotted_name(alias.name) or ""
             root = name.split(".")[0]
             if alias.asname is None:
                 self.survey.plain_imports.add(name)
@@ -123,16 +124,16 @@ class _SurveyVisitor(cst.CSTVisitor):
     def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
         if node.relative or node.module is None:
             return False
-        module = _dotted(node.module) or ""
+        module = dotted_name(node.module) or ""
         if module == "aiohttp" and not isinstance(node.names, cst.ImportStar):
             for alias in node.names:
-                name = _dotted(alias.name) or ""
+                name = dotted_name(alias.name) or ""
                 if f"aiohttp.{name}" not in MODULES and name not in CLIENT_SHARED_NAMES:
                     self.survey.client = True
         elif (module.split(".")[0] == "aiohttp" and module not in NAME_MODULES) or (
             module in CLIENT_NAMES
             and not isinstance(node.names, cst.ImportStar)
-            and any(_is_client_name(module, _dotted(a.name) or "") for a in node.names)
+            and any(_is_client_name(module, dotted_name(a.name) or "") for a in node.names)
         ):
             self.survey.client = True
         return False
@@ -218,7 +219,7 @@ class _Rewriter(cst.CSTTransformer):
     def leave_Attribute(
         self, original_node: cst.Attribute, updated_node: cst.Attribute
     ) -> cst.BaseExpression:
-        dotted = _dotted(updated_node)
+        dotted = dotted_name(updated_node)
         if dotted is None:
             return updated_node
         chain = dotted.split(".")
@@ -304,7 +305,7 @@ class _Rewriter(cst.CSTTransformer):
         after: list[cst.BaseSmallStatement] = []
         changed = False
         for alias in node.names:
-            name = _dotted(alias.name) or ""
+            name = dotted_name(alias.name) or ""
             root = name.split(".")[0]
             if alias.asname is not None:
                 alias_name = cst.ensure_type(alias.asname.name, cst.Name).value
@@ -360,7 +361,7 @@ class _Rewriter(cst.CSTTransformer):
     def _rewrite_from(self, node: cst.ImportFrom, line: int) -> list[cst.BaseSmallStatement]:
         if node.relative or node.module is None:
             return [node]
-        module = _dotted(node.module) or ""
+        module = dotted_name(node.module) or ""
         if isinstance(node.names, cst.ImportStar):
             if module in MODULES:
                 return [node.with_changes(module=_expression(MODULES[module]))]
@@ -368,7 +369,7 @@ class _Rewriter(cst.CSTTransformer):
         kept: list[cst.ImportAlias] = []
         groups: dict[str, list[cst.ImportAlias]] = {}
         for alias in node.names:
-            name = _dotted(alias.name) or ""
+            name = dotted_name(alias.name) or ""
             submodule = f"{module}.{name}"
             if submodule in MODULES:
                 parent, last = _split(MODULES[submodule])
