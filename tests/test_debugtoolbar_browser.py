@@ -13,12 +13,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
-
 from asgiweb import debugtoolbar, web
 
 from .conftest import ServerFactory
-from .test_polls_example import CHROMIUM, chromium
+from .test_polls_example import chromium, require_chromium
 
 PAGE = """<!DOCTYPE html>
 <html><head><title>Shop</title></head>
@@ -51,10 +49,7 @@ FRAME_DOC = f"({FRAME} && {FRAME}.contentDocument)"
 async def test_toolbar_and_error_page_in_chromium(
     live_server: ServerFactory, tmp_path: Path
 ) -> None:
-    if CHROMIUM is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("Chromium is not installed: CI must run the browser test (.ci/run)")
-        pytest.skip("Chromium is not installed")
+    require_chromium()
     app = web.Application()
     app.router.add_get("/", index)
     app.router.add_get("/checkout", checkout)

@@ -29,7 +29,7 @@ from asgiweb.cli import main
 
 from .redis_process import free_port
 from .test_cli import REPO, command, stop, wait_for_answer
-from .test_polls_example import CHROMIUM, chromium
+from .test_polls_example import chromium, require_chromium
 
 PAGE = (
     "<!doctype html><html><head><title>dev</title>{head}</head>"
@@ -207,10 +207,7 @@ def test_dev_reports_a_missing_static_folder_and_a_port_in_use(
 async def test_page_reloads_in_chromium_on_static_and_python_changes(
     project: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    if CHROMIUM is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("Chromium is not installed: CI must run the browser test (.ci/run)")
-        pytest.skip("Chromium is not installed")
+    require_chromium()
     profile = tmp_path_factory.mktemp("profile")
     drafts = tmp_path_factory.mktemp("drafts")
 

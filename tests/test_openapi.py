@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-import os
 import re
 import sys
 from pathlib import Path
@@ -22,7 +21,7 @@ from openapi_spec_validator import validate
 from asgiweb import cors, openapi, web
 
 from .conftest import ClientFactory, ServerFactory
-from .test_polls_example import CHROMIUM, chromium
+from .test_polls_example import chromium, require_chromium
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -560,10 +559,7 @@ async def test_example_app_document(client_for: ClientFactory) -> None:
 async def test_docs_page_lists_the_operations_in_chromium(
     live_server: ServerFactory, tmp_path: Path
 ) -> None:
-    if CHROMIUM is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("Chromium is not installed: CI must run the browser test (.ci/run)")
-        pytest.skip("Chromium is not installed")
+    require_chromium()
     server = await live_server(load_example().create_app(), proxy_headers=False)
     async with chromium(f"{server.url}/docs", tmp_path / "profile") as page:
         await page.wait_for("document.querySelectorAll('.opblock').length >= 5", timeout=30)

@@ -175,6 +175,14 @@ class Browser:
         path.write_bytes(base64.b64decode(shot["data"]))
 
 
+def require_chromium() -> None:
+    """Skip the calling test without Chromium, except in CI, where it must run (.ci/run)."""
+    if CHROMIUM is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("Chromium is not installed: CI must run the browser test (.ci/run)")
+        pytest.skip("Chromium is not installed")
+
+
 @contextlib.asynccontextmanager
 async def chromium(url: str, profile: Path) -> AsyncIterator[Browser]:
     assert CHROMIUM is not None
@@ -218,10 +226,7 @@ async def chromium(url: str, profile: Path) -> AsyncIterator[Browser]:
 
 
 async def test_login_flow_in_chromium(live_server: ServerFactory, tmp_path: Path) -> None:
-    if CHROMIUM is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("Chromium is not installed: CI must run the browser test (.ci/run)")
-        pytest.skip("Chromium is not installed")
+    require_chromium()
     server = await live_server(await polls_app(), proxy_headers=False)
     shots = tmp_path / "screenshots"
     shots.mkdir()
