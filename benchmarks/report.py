@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from . import e2e, inprocess, runner_vs_uvicorn, static_files, ws_echo
+from . import breakdown, e2e, inprocess, runner_vs_uvicorn, static_files, ws_echo
 from .apps import ASGI_FRAMEWORKS
 from .stats import Spread, compare
 
@@ -167,10 +167,15 @@ def write_markdown(
     websocket_server: dict[str, Spread] | None,
     static: dict[str, dict[str, tuple[Spread, Spread]]] | None,
     runner: tuple[dict[str, list[float]], dict[str, list[float]]] | None,
+    ladder: dict[str, Spread],
+    profile: tuple[float, list[str]],
+    inside: dict[str, tuple[Spread, Spread]] | None,
     settings: dict[str, Any],
 ) -> None:
     frameworks = list(ASGI_FRAMEWORKS)
     rivals = [n for n in frameworks if n not in ("raw ASGI", "asgiweb")]
+    calls, functions = profile
+    minimal_ratio = ladder["minimal"].ratio(ladder["raw ASGI"])
     parts = [
         "# Benchmarks",
         "",
@@ -199,6 +204,9 @@ def write_markdown(
         "## Goals",
         "",
         *goals(inproc, scale, through),
+        "",
+        "What stands between these figures and the goals that are not met is",
+        "measured in [where the time goes](#where-the-time-goes).",
         "",
         "## In process",
         "",
@@ -280,6 +288,48 @@ def write_markdown(
             runner_vs_uvicorn.table(*runner, settings["runner_connections"]),
             "",
         ]
+    parts += [
+        "## Where the time goes",
+        "",
+        "`python -m benchmarks.breakdown`, plaintext. In process, a ladder of apps",
+        "timed side by side: raw ASGI; *minimal*, the least an aiohttp-shaped framework",
+        "does (a request object, a route looked up in a dict, the handler's coroutine, a",
+        "response object and its two messages, a few lines in `benchmarks/breakdown.py`);",
+        "then the same with asgiweb's `Request` (and its connection), then with asgiweb's",
+        "`Response` sent by `deliver()`, then with the route's match info; last the real",
+        "application, whose step is the rest of a request: the Host and Expect checks,",
+        "the routing table, the error handling, the middleware chain, the clean-up.",
+        "Microseconds per request, median (IQR), CPU time.",
+        "",
+        breakdown.ladder_table(ladder),
+        "",
+        f"The minimal framework alone is {minimal_ratio:.2f}× raw ASGI; every part asgiweb",
+        "adds to it is one of aiohttp's semantics (a `Request` with its lazily parsed",
+        "attributes and its connection state, a `Response` whose headers are a",
+        "case-insensitive multidict that handlers and middlewares may change until it is",
+        "sent, match info that is a dict carrying its route and apps, and a request loop",
+        "that turns every exception into the right answer). A profile of the",
+        f"application (`cProfile`, 1,000 plaintext requests) counts {calls:.0f} function",
+        f"calls per request; the Python functions of asgiweb among them are {len(functions)}:",
+        ", ".join(f"`{name}`" for name in functions) + ".",
+        "The per-request cost is the bytecode of those few frames and the objects they",
+        "build, not a call that could be cached away.",
+        "",
+    ]
+    if inside:
+        parts += [
+            "Inside a server: each app under uvicorn (httptools, uvloop, pinned to one",
+            "CPU) behind a wrapper that times every call of the app; `wrk -t1 -c64` on the",
+            "other CPU. The time per request is one over the requests per second; the rest",
+            "of it, outside the app, is the server's own work (parsing, the event loop, the",
+            "two socket writes that uvicorn makes for the two messages), which the app",
+            "changes only through what it leaves behind (garbage, caches).",
+            "",
+            breakdown.server_table(inside),
+            "",
+            breakdown.budget(inside),
+            "",
+        ]
     parts += MYPYC_SECTION
     (DOCS / "benchmarks.md").write_text("\n".join(parts))
 
@@ -302,7 +352,9 @@ def main() -> None:
     inproc = inprocess.run(inprocess.measure(frameworks, inprocess.CASES, rounds, count))
     scale = inprocess.run(inprocess.routing_scale(rounds, count))
     websocket = ws_echo.measure_inprocess(max(rounds // 3, 5), 20_000)
-    through = static = websocket_server = runner = None
+    ladder = inprocess.run(breakdown.measure_ladder(max(rounds, 5), count))
+    profile = inprocess.run(breakdown.profile_calls())
+    through = static = websocket_server = runner = inside = None
     if not args.no_e2e and shutil.which("wrk"):
         through = e2e.measure(e2e.FRAMEWORKS, inprocess.CASES, e2e_rounds, duration, connections)
         websocket_server = ws_echo.measure(
@@ -310,6 +362,7 @@ def main() -> None:
         )
         static = static_files.measure(e2e_rounds, duration)
         runner = runner_vs_uvicorn.measure(e2e_rounds, duration, runner_connections)
+        inside = breakdown.measure_in_server(e2e_rounds, max(duration, 2.0), connections)
     settings = {
         "date": datetime.date.today().isoformat(),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
@@ -321,7 +374,19 @@ def main() -> None:
         f"{ws_processes} client processes × {ws_connections} connections × "
         f"{ws_messages} messages, each process a bare asyncio client on the other CPU",
     }
-    write_markdown(inproc, scale, through, websocket, websocket_server, static, runner, settings)
+    write_markdown(
+        inproc,
+        scale,
+        through,
+        websocket,
+        websocket_server,
+        static,
+        runner,
+        ladder,
+        profile,
+        inside,
+        settings,
+    )
     chart(inproc, through)
     print((DOCS / "benchmarks.md").read_text())
 

@@ -57,3 +57,39 @@ def test_spread_and_verdicts() -> None:
     assert compare(fast, slow, lower_is_better=True) == "better"
     assert compare(fast, slow, lower_is_better=False) == "worse"
     assert compare(fast, noisy, lower_is_better=True) == "alike"
+
+
+async def test_every_step_of_the_breakdown_ladder_answers_the_same() -> None:
+    """The steps of benchmarks/breakdown.py are timed only if each serves the same answer."""
+    from benchmarks.breakdown import LADDER, ladder_apps
+
+    apps = ladder_apps()
+    assert tuple(apps) == LADDER
+    for name in ("raw ASGI", "minimal", "asgiweb"):
+        await lifespan_startup(apps[name])
+    for name, app in apps.items():
+        status, body = await answer(app, CASES[0])
+        assert (name, status, body) == (name, 200, b"Hello, World!")
+
+
+async def test_breakdown_timing_wrapper_reports_and_resets() -> None:
+    """The in-server wrapper answers the median time of the calls since its last report."""
+    from benchmarks.breakdown import TIMING_PATH, minimal_app, timed
+
+    app = timed(minimal_app())
+    await answer(app, CASES[0])
+    report = Case("timing", "GET", TIMING_PATH)
+    status, body = await answer(app, report)
+    assert status == 200 and float(body) > 0
+    status, body = await answer(app, report)
+    assert float(body) == 0.0
+
+
+async def test_breakdown_profile_lists_asgiweb_functions() -> None:
+    """The call profile counts calls per request and names asgiweb's own functions."""
+    from benchmarks.breakdown import profile_calls
+
+    calls, functions = await profile_calls(50)
+    assert calls > 1
+    assert "app.py:__call__" in functions
+    assert all(name.partition(":")[0].endswith(".py") for name in functions)
