@@ -324,6 +324,7 @@ async def compare(table: list[Entry], probes: list[tuple[str, str, str]]) -> Non
                 assert direct_answer(fast.app, method, path) == expected, where
 
 
+@pytest.mark.timeout(240)  # 5 s on a quiet machine; ten times that under heavy load
 @settings(
     max_examples=EXAMPLES,
     deadline=None,

@@ -68,9 +68,14 @@ async def run_lifecycle(web_module: object, runner_cls: object, site_cls: object
     site = site_cls(runner, "127.0.0.1", 0)  # type: ignore[operator]
     await site.start()
     port = runner.addresses[0][1]
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
         pending = asyncio.create_task(client.get("/sub/slow"))
+        deadline = asyncio.get_running_loop().time() + 30
         while "request start" not in events:
+            if pending.done():  # the request failed before reaching the handler: say why
+                await pending
+                raise AssertionError(f"the handler never ran: {events}")
+            assert asyncio.get_running_loop().time() < deadline, f"no request start: {events}"
             await asyncio.sleep(0.01)
         events.append("cleanup called")
         cleanup = asyncio.create_task(runner.cleanup())
