@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import traceback
 import warnings
 from collections.abc import (
@@ -20,6 +21,7 @@ from http import HTTPStatus
 from types import EllipsisType
 from typing import Any, TypeVar, overload
 
+from .accesslog import AbstractAccessLogger
 from .exceptions import HTTPException, NotAppKeyWarning
 from .jobs import read_body_before, reads_body_first
 from .keys import AppKey
@@ -164,6 +166,7 @@ class Application(MutableMapping[Any, Any]):
         self._has_prepare_hooks = True
         self._has_middlewares = True
         self._apps_tuple: tuple[Application, ...] = (self,)
+        self._access_logger: AbstractAccessLogger | None = None
 
     def __init_subclass__(cls) -> None:
         warnings.warn(
@@ -552,6 +555,31 @@ class Application(MutableMapping[Any, Any]):
         """Cancel handlers whose client disconnects (``handler_cancellation=True``)."""
         self._handler_cancellation = True
 
+    def set_access_logger(self, access_logger: AbstractAccessLogger | None) -> None:
+        """Log each request this application answers with *access_logger* (``None``: stop).
+
+        The runner (``run_app``, ``AppRunner``) calls it with the logger its
+        ``access_log``, ``access_log_class`` and ``access_log_format`` describe;
+        under a server you start yourself the application logs nothing.
+
+        >>> app.set_access_logger(web.AccessLogger(logging.getLogger("asgiweb.access")))
+        """
+        self._access_logger = access_logger
+
+    def _log_access(
+        self,
+        access_logger: AbstractAccessLogger,
+        request: Request,
+        response: StreamResponse,
+        start: float,
+    ) -> None:
+        """Write *request*'s access line; a logger that raises is logged, as aiohttp does."""
+        try:
+            if access_logger.enabled:
+                access_logger.log(request, response, time.perf_counter() - start)
+        except Exception:
+            server_logger.exception("Unhandled exception")
+
     def _error_chain(self, apps: tuple[Application, ...]) -> Handler:
         chain = self._error_chains.get(apps)
         if chain is None:
@@ -572,6 +600,9 @@ class Application(MutableMapping[Any, Any]):
                 raise ValueError(f"asgiweb cannot handle ASGI scope type {kind!r}")
             websocket_send = send
             send = denial_sender(scope, send)
+        access_logger = self._access_logger
+        if access_logger is not None:
+            start = time.perf_counter()
         # One pass over the headers: the Host check (under any server) and Expect.
         hosts = 0
         expect = False
@@ -678,7 +709,9 @@ class Application(MutableMapping[Any, Any]):
             try:
                 await response.deliver(request)
             except Exception as exc:
-                await self._send_failed(request, exc)
+                response = await self._send_failed(request, response, exc)
+            if access_logger is not None:
+                self._log_access(access_logger, request, response, start)
         except asyncio.CancelledError:
             if not connection.handler_cancelled:
                 raise
@@ -726,15 +759,21 @@ class Application(MutableMapping[Any, Any]):
         )
         return self._error_response(request, 500)
 
-    async def _send_failed(self, request: Request, exc: Exception) -> None:
-        """Sending the response raised *exc*: answer 500 if nothing was sent yet."""
+    async def _send_failed(
+        self, request: Request, response: StreamResponse, exc: Exception
+    ) -> StreamResponse:
+        """Sending *response* raised *exc*: answer 500 if nothing was sent yet.
+
+        Returns the response the client got (or was getting when it left).
+        """
         if request.connection.client_gone and isinstance(exc, ConnectionResetError):
             server_logger.debug("Client of %r disconnected during the response", request)
-            return
+            return response
         if request.connection.response_started:
             raise exc
         error = self._error_response(request, 500, exc)
         await error.deliver(request)
+        return error
 
     def _error_response(
         self, request: Request, status: int, exc: BaseException | None = None

@@ -31,6 +31,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from .accesslog import AbstractAccessLogger, AccessLogger, access_logger
 from .app import Application
 from .headlimits import HeadLimits
 from .inflight import InFlight, drop_cut_tracebacks
@@ -73,8 +74,6 @@ _shutdown_timeout: contextvars.ContextVar[float] = contextvars.ContextVar(
 # code written for aiohttp runs, and otherwise ignored (docs/porting.md).
 _AIOHTTP_ONLY_OPTIONS = frozenset(
     {
-        "access_log_class",
-        "access_log_format",
         "auto_decompress",
         "lingering_time",
         "logger",
@@ -91,6 +90,8 @@ _AIOHTTP_ONLY_OPTIONS = frozenset(
 _CONNECTION_OPTIONS = frozenset(
     {
         "access_log",
+        "access_log_class",
+        "access_log_format",
         "keepalive_timeout",
         "max_field_size",
         "max_headers",
@@ -125,12 +126,42 @@ def _raise_graceful_exit() -> None:
     raise GracefulExit()
 
 
+def make_access_logger(
+    access_log: logging.Logger | bool | None,
+    access_log_class: type[AbstractAccessLogger] | None = None,
+    access_log_format: str | None = None,
+) -> AbstractAccessLogger | None:
+    """The access logger a runner's ``access_log*`` arguments describe, ``None`` for off.
+
+    ``access_log`` is a logger, ``True`` for ``asgiweb.access`` (aiohttp's
+    ``aiohttp.access``), or ``None``/``False``; the class defaults to
+    :class:`~asgiweb.web.AccessLogger` and the format to its ``LOG_FORMAT``.
+    """
+    if access_log is None or access_log is False:
+        return None
+    logger = access_logger if access_log is True else access_log
+    if access_log_class is None:
+        access_log_class = AccessLogger
+    elif not (
+        isinstance(access_log_class, type) and issubclass(access_log_class, AbstractAccessLogger)
+    ):
+        raise TypeError(
+            "access_log_class must be a subclass of asgiweb.abc.AbstractAccessLogger "
+            f"(aiohttp.abc.AbstractAccessLogger in aiohttp code), got {access_log_class!r}"
+        )
+    if access_log_format is None:
+        access_log_format = AccessLogger.LOG_FORMAT
+    return access_log_class(logger, access_log_format)
+
+
 class BaseRunner(ABC):
     """Serve an ASGI app on sites through uvicorn: the part every runner shares.
 
     Keyword arguments: ``handle_signals``, ``shutdown_timeout`` (60 s),
-    ``keepalive_timeout`` (75 s), ``access_log`` (a logger, ``True``, or
-    ``None``/``False`` to turn it off), ``tcp_keepalive`` (``True``), the
+    ``keepalive_timeout`` (75 s), ``access_log`` (a logger, ``True`` for
+    ``asgiweb.access``, or ``None``/``False`` to turn it off),
+    ``access_log_class`` and ``access_log_format`` (aiohttp's access log, see
+    :mod:`asgiweb.accesslog`), ``tcp_keepalive`` (``True``), the
     request-head limits ``max_line_size``, ``max_field_size`` (8190 bytes
     each) and ``max_headers`` (128), as aiohttp names them; anything else
     goes to ``uvicorn.Config`` (``http="h11"``, ``ws_max_size=...``, ...).
@@ -143,6 +174,8 @@ class BaseRunner(ABC):
         shutdown_timeout: float = 60.0,
         keepalive_timeout: float = 75.0,
         access_log: logging.Logger | bool | None = True,
+        access_log_class: type[AbstractAccessLogger] | None = None,
+        access_log_format: str | None = None,
         tcp_keepalive: bool = True,
         max_line_size: int = 8190,
         max_field_size: int = 8190,
@@ -155,6 +188,7 @@ class BaseRunner(ABC):
         self._shutdown_timeout = float(shutdown_timeout)
         self._keepalive_timeout = keepalive_timeout
         self._access_log = access_log is not None and access_log is not False
+        self._access_logger = make_access_logger(access_log, access_log_class, access_log_format)
         self._tcp_keepalive = tcp_keepalive
         self._head_limits = HeadLimits(
             max_line_size=max_line_size, max_field_size=max_field_size, max_headers=max_headers
@@ -200,12 +234,22 @@ class BaseRunner(ABC):
                 loop.add_signal_handler(signal.SIGTERM, _raise_graceful_exit)
             except NotImplementedError:  # pragma: no cover - Windows
                 pass
+        logging_app = self._access_logging_app()
+        if logging_app is not None:
+            logging_app.set_access_logger(self._access_logger)
         try:
             self._server = await self._make_server()
         except BaseException:
             self._setup_failed = True
             raise
         self._served = InFlight(self._server)
+
+    def _access_logging_app(self) -> Application | None:
+        """The application that writes the access log itself, if the runner serves one.
+
+        Its lines replace uvicorn's; for another ASGI app uvicorn logs access.
+        """
+        return None
 
     @abstractmethod
     async def shutdown(self) -> None:
@@ -241,6 +285,9 @@ class BaseRunner(ABC):
             self._server = None
         finally:
             _shutdown_timeout.reset(token)
+            logging_app = self._access_logging_app()
+            if logging_app is not None:
+                logging_app.set_access_logger(None)
             if self._handle_signals:
                 loop = asyncio.get_running_loop()
                 try:
@@ -310,7 +357,8 @@ class BaseRunner(ABC):
         options: dict[str, Any] = {
             "lifespan": "off",  # the runner drives the signals itself
             "log_config": None,  # leave the user's logging configuration alone
-            "access_log": self._access_log,
+            # the application writes aiohttp's access line itself when it can
+            "access_log": self._access_log and self._access_logging_app() is None,
             "proxy_headers": False,  # trust no X-Forwarded-* unless asked to
             "server_header": False,
             "timeout_keep_alive": self._keepalive_timeout,
@@ -358,6 +406,9 @@ class AppRunner(BaseRunner):
         """The application this runner serves."""
         return self._app
 
+    def _access_logging_app(self) -> Application | None:
+        return self._app
+
     async def _make_server(self) -> ASGIApp:
         if self._handler_cancellation:
             for app in self._app.iter_apps():
@@ -392,6 +443,11 @@ class ServerRunner(BaseRunner):
             kwargs = {**given, **kwargs}
         super().__init__(handle_signals=handle_signals, **kwargs)
         self._web_server = web_server
+
+    def _access_logging_app(self) -> Application | None:
+        if isinstance(self._web_server, Server):
+            return self._web_server.application
+        return None
 
     async def shutdown(self) -> None:
         """Nothing to run: a low-level server has no shutdown signal."""
@@ -760,9 +816,9 @@ def run_app(
     ssl_context: ssl_module.SSLContext | None = None,
     print: Callable[..., None] | None = print,
     backlog: int = 128,
-    access_log_class: Any = None,
-    access_log_format: str | None = None,
-    access_log: logging.Logger | bool | None = True,
+    access_log_class: type[AbstractAccessLogger] = AccessLogger,
+    access_log_format: str = AccessLogger.LOG_FORMAT,
+    access_log: logging.Logger | bool | None = access_logger,
     handle_signals: bool = True,
     reuse_address: bool | None = None,
     reuse_port: bool | None = None,
@@ -778,14 +834,21 @@ def run_app(
     aiohttp's arguments, plus: ``max_line_size``, ``max_field_size``,
     ``max_headers`` (aiohttp's request-head limits), ``loop="uvloop"``, and
     any ``uvicorn.Config`` keyword (``http="h11"``, ``ws_max_size=...``).
-    ``access_log_class`` and ``access_log_format`` are accepted and ignored:
-    uvicorn writes the access log (see docs/porting.md).
+    The access log is aiohttp's: one line per request in ``access_log_format``
+    to ``access_log`` (the ``asgiweb.access`` logger; ``None`` turns it off),
+    written by ``access_log_class`` (:mod:`asgiweb.accesslog`), in place of
+    uvicorn's own access line.
 
     ``workers=N`` serves from N processes (see :mod:`asgiweb.workers`): *app*
     is then an import string (``"myapp.main:app"``) or a module-level factory
     function, which every worker imports and builds for itself.
     """
-    del access_log_class, access_log_format  # uvicorn writes the access log in its own format
+    make_access_logger(access_log, access_log_class, access_log_format)  # fail before serving
+    access_options = {
+        "access_log": access_log,
+        "access_log_class": access_log_class,
+        "access_log_format": access_log_format,
+    }
     if workers != 1:
         from .workers import run_workers
 
@@ -805,7 +868,7 @@ def run_app(
             print=print,
             options={
                 "keepalive_timeout": keepalive_timeout,
-                "access_log": access_log,
+                **access_options,
                 "handle_signals": True,
                 "handler_cancellation": handler_cancellation,
                 "ssl_context": ssl_context,
@@ -823,12 +886,18 @@ def run_app(
     else:
         served = app
     event_loop = _event_loop(loop)
+    if event_loop.get_debug() and access_log is access_logger:
+        # as aiohttp: in debug mode the default access log shows even unconfigured
+        if access_logger.level == logging.NOTSET:
+            access_logger.setLevel(logging.DEBUG)
+        if not access_logger.hasHandlers():
+            access_logger.addHandler(logging.StreamHandler())
     runner_options = {
         "handle_signals": handle_signals,
         "handler_cancellation": handler_cancellation,
         "shutdown_timeout": shutdown_timeout,
         "keepalive_timeout": keepalive_timeout,
-        "access_log": access_log,
+        **access_options,
         **kwargs,
     }
     main_task = event_loop.create_task(

@@ -72,6 +72,11 @@ class Server:
         self._app = app
 
     @property
+    def application(self) -> Application:
+        """The one-route application that serves *handler* (the runner logs access through it)."""
+        return self._app
+
+    @property
     def handler(self) -> RawHandler:
         """The request handler this server calls."""
         return self._handler

@@ -7,8 +7,9 @@ serves an app as ``python -m aiohttp.web`` does (``entrypoints.main``).
 
 from __future__ import annotations
 
+from .accesslog import AbstractAccessLogger, AccessLogger, access_logger
 from .app import Application
-from .entrypoints import DeferredApp, asgi_factory
+from .entrypoints import DeferredApp, asgi_factory, main
 from .exceptions import *  # noqa: F403
 from .exceptions import __all__ as _exceptions_all
 from .fileresponse import FileResponse
@@ -93,6 +94,10 @@ from .websocket import (
 )
 
 __all__ = (
+    "AbstractAccessLogger",
+    "AccessLogger",
+    "access_logger",
+    "main",
     "DeferredApp",
     "asgi_factory",
     "FileResponse",
@@ -182,7 +187,5 @@ __all__ = (
 
 if __name__ == "__main__":  # python -m asgiweb.web
     import sys
-
-    from .entrypoints import main
 
     main(sys.argv[1:])

@@ -362,8 +362,7 @@ def test_runner_options_with_no_meaning() -> None:
         """
     )
     assert sorted(found) == sorted(
-        RULES["runner-option"].what.format(name=n)
-        for n in ("access_log_format", "lingering_time", "logger")
+        RULES["runner-option"].what.format(name=n) for n in ("lingering_time", "logger")
     )
 
 
@@ -662,7 +661,7 @@ def test_modules_with_client_names_move_name_by_name_only() -> None:
         from aiohttp import abc
         import aiohttp.abc
         from aiohttp.abc import AbstractResolver
-        from asgiweb.web import AbstractView
+        from asgiweb.abc import AbstractView
 
         class Jar(abc.AbstractCookieJar): ...
         class Resolver(aiohttp.abc.AbstractResolver): ...
@@ -691,3 +690,32 @@ def test_add_on_submodules_and_what_is_not_provided() -> None:
     assert [f.replacement for f in found] == [
         "use `EncryptedCookieStorage` (Fernet) or `RedisStorage`"
     ]
+
+
+def test_abstract_access_logger_moves_to_asgiweb_abc() -> None:
+    same(
+        """\
+        from aiohttp.abc import AbstractAccessLogger, AbstractRouter
+        from aiohttp import web
+
+        class JSONLogger(AbstractAccessLogger): ...
+        web.run_app(app, access_log_class=JSONLogger, access_log_format="%a")
+        """,
+        """\
+        from aiohttp.abc import AbstractRouter
+        from asgiweb.abc import AbstractAccessLogger
+        from asgiweb import web
+
+        class JSONLogger(AbstractAccessLogger): ...
+        web.run_app(app, access_log_class=JSONLogger, access_log_format="%a")
+        """,
+    )
+    found = findings(
+        """\
+        from aiohttp.abc import AbstractAccessLogger, AbstractRouter
+        from aiohttp import web
+        web.run_app(app, access_log_class=C, access_log_format="%a")
+        """
+    )
+    assert [what for what in found if "access_log" in what] == []
+    assert [what for what in found if "AbstractRouter" in what] != []

@@ -59,8 +59,7 @@ _TESTING = "Testing"
 RULES: dict[str, Rule] = {
     "runner-option": Rule(
         "`{name}=` has no meaning on an ASGI server and is ignored",
-        "uvicorn reads, parses and logs requests: configure its access log (`uvicorn.access`) "
-        "and limits instead",
+        "uvicorn reads and parses requests: configure its limits instead",
         _RUNNING,
     ),
     "named-pipe": Rule(
@@ -168,8 +167,6 @@ _RUNNER_CALLABLES = frozenset(
     }
 )
 _RUNNER_IGNORED = (
-    "access_log_class",
-    "access_log_format",
     "lingering_time",
     "read_bufsize",
     "auto_decompress",

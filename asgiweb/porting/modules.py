@@ -44,7 +44,7 @@ MODULES: dict[str, str] = {
     **dict.fromkeys(_WEB_MODULES, "asgiweb.web"),
     "aiohttp.hdrs": "asgiweb.hdrs",
     "aiohttp.typedefs": "asgiweb.typedefs",
-    "aiohttp.abc": "asgiweb.web",
+    "aiohttp.abc": "asgiweb.abc",
     "aiohttp.test_utils": "asgiweb.test_utils",
     "aiohttp.pytest_plugin": "asgiweb.pytest_plugin",
     "pytest_aiohttp": "asgiweb.pytest_plugin",
