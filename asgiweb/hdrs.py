@@ -6,6 +6,7 @@ The same names as ``aiohttp.hdrs``; an ``istr`` key is looked up in a
 
 from __future__ import annotations
 
+from itertools import product
 from typing import Final
 
 from multidict import istr
@@ -166,3 +167,9 @@ X_REAL_IP: Final[istr] = istr("X-Real-IP")
 X_REQUESTED_WITH: Final[istr] = istr("X-Requested-With")
 X_REQUEST_ID: Final[istr] = istr("X-Request-ID")
 X_XSS_PROTECTION: Final[istr] = istr("X-XSS-Protection")
+
+#: every spelling of ``host`` in upper and lower case letters (``HOST``, ``hOsT``, …),
+#: for code that meets header names outside a case-insensitive mapping
+HOST_ALL: Final[frozenset[str]] = frozenset(
+    "".join(letters) for letters in product(*zip("HOST", "host", strict=True))
+)

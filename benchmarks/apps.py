@@ -51,6 +51,15 @@ def last_route_path(routes: int, shape: str, ident: str = "abc") -> str:
     return route_paths(routes, shape, ident)[-1]
 
 
+async def answer_lifespan(receive: Any, send: Any) -> None:
+    """Complete every ASGI lifespan event, until shutdown (raw ASGI apps have no state)."""
+    while True:
+        message = await receive()
+        await send({"type": message["type"] + ".complete"})
+        if message["type"] == "lifespan.shutdown":
+            return
+
+
 def raw_asgi(middlewares: int = 0, routes: int = ROUTES, shape: str = "literal") -> Any:
     """Hand-written ASGI: the floor every framework is measured against."""
     text_headers = [(b"content-type", b"text/plain; charset=utf-8")]
@@ -76,11 +85,8 @@ def raw_asgi(middlewares: int = 0, routes: int = ROUTES, shape: str = "literal")
                     return
                 await send({"type": "websocket.send", "text": message.get("text")})
         if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                await send({"type": message["type"] + ".complete"})
-                if message["type"] == "lifespan.shutdown":
-                    return
+            await answer_lifespan(receive, send)
+            return
         path = scope["path"]
         if path == "/plaintext":
             await respond(send, PLAINTEXT, text_headers)

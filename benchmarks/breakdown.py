@@ -41,9 +41,10 @@ import urllib.request
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from .apps import build
+from .apps import answer_lifespan, build
 from .e2e import ROOT, free_port, run_wrk, wait_until_serving
 from .inprocess import CASES, lifespan_startup, make_scope, run
+from .serve import run_uvicorn
 from .stats import Spread, cpu_pair
 
 ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
@@ -95,11 +96,8 @@ def minimal_app() -> ASGIApp:
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                await send({"type": message["type"] + ".complete"})
-                if message["type"] == "lifespan.shutdown":
-                    return
+            await answer_lifespan(receive, send)
+            return
         request = MinimalRequest(scope, receive, send)
         response = await routes[scope["path"]][request.method](request)
         await response.deliver(send)
@@ -265,19 +263,7 @@ def timed(app: ASGIApp) -> ASGIApp:
 
 def serve(name: str, port: int) -> None:
     """Serve *name*'s plaintext app, timed, under uvicorn (httptools, uvloop)."""
-    import uvicorn
-
-    app = minimal_app() if name == "minimal" else build(name)
-    uvicorn.run(
-        timed(app),
-        host="127.0.0.1",
-        port=port,
-        loop="uvloop",
-        http="httptools",
-        log_level="warning",
-        access_log=False,
-        lifespan="on",
-    )
+    run_uvicorn(timed(minimal_app() if name == "minimal" else build(name)), port)
 
 
 def read_timing(port: int) -> float:

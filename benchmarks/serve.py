@@ -8,6 +8,7 @@ uvloop and no access log.
 """
 
 import sys
+from typing import Any
 
 from .apps import ROUTES, build
 
@@ -27,6 +28,11 @@ def main() -> None:
         asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
         web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
         return
+    run_uvicorn(app, port)
+
+
+def run_uvicorn(app: Any, port: int) -> None:
+    """Serve *app* as every ASGI app here is served: httptools, uvloop, no access log."""
     import uvicorn
 
     uvicorn.run(

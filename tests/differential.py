@@ -88,8 +88,10 @@ ServeBoth = Callable[[Any, Any], Awaitable[Pair]]
 @pytest.fixture
 async def serve_both(live_server: ServerFactory) -> AsyncIterator[ServeBoth]:
     """``await serve_both(aiohttp_app, asgiweb_app)`` → :class:`Pair` of base URLs."""
-    logging.getLogger("aiohttp.server").setLevel(logging.CRITICAL)
-    logging.getLogger("asgiweb.server").setLevel(logging.CRITICAL)
+    quieted = [logging.getLogger(name) for name in ("aiohttp.server", "asgiweb.server")]
+    levels = [logger.level for logger in quieted]
+    for logger in quieted:  # the error cases log tracebacks by design
+        logger.setLevel(logging.CRITICAL)
     started: list[aiohttp.test_utils.TestServer] = []
 
     async def start(theirs_app: Any, ours_app: Any) -> Pair:
@@ -99,6 +101,10 @@ async def serve_both(live_server: ServerFactory) -> AsyncIterator[ServeBoth]:
         ours = await live_server(ours_app)
         return Pair(str(theirs.make_url("")).rstrip("/"), ours.url)
 
-    yield start
-    for server in started:
-        await server.close()
+    try:
+        yield start
+    finally:
+        for server in started:
+            await server.close()
+        for logger, level in zip(quieted, levels, strict=True):
+            logger.setLevel(level)  # later tests see these loggers as they were

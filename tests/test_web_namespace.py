@@ -20,3 +20,17 @@ def test_every_aiohttp_web_name_exists() -> None:
 def test_pending_names_are_still_pending() -> None:
     landed = sorted(name for name in PENDING if hasattr(web, name))
     assert landed == [], f"{landed} exist now: remove them from PENDING"
+
+
+def test_every_aiohttp_hdrs_name_exists_with_the_same_value() -> None:
+    """``asgiweb.hdrs`` has each constant of ``aiohttp.hdrs``, equal to aiohttp's."""
+    import aiohttp.hdrs
+
+    from asgiweb import hdrs
+
+    names = [name for name in dir(aiohttp.hdrs) if name.isupper()]
+    assert len(names) > 100
+    missing = [name for name in names if not hasattr(hdrs, name)]
+    assert missing == []
+    different = [name for name in names if getattr(hdrs, name) != getattr(aiohttp.hdrs, name)]
+    assert different == []
