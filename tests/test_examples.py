@@ -144,3 +144,43 @@ async def test_notes() -> None:
         validate(document)  # a valid OpenAPI 3.1 document
         assert (await client.get("/docs")).status_code == 200
         assert (await client.get("/oops")).status_code == 500
+
+
+async def test_json_access_log() -> None:
+    """The example's logger writes one JSON line per request under the runner."""
+    import json
+    import logging
+
+    import httpx
+
+    from asgiweb import web
+
+    example = load("json_access_log")
+    lines: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(record.getMessage())
+
+    logger = logging.getLogger("example.json_access")
+    logger.setLevel(logging.INFO)
+    logger.addHandler(Keep())
+    runner = web.AppRunner(
+        example.create_app(), access_log=logger, access_log_class=example.JSONAccessLogger
+    )
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        port = runner.addresses[0][1]
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            assert (await client.get("/hello?name=ann")).text == "Hello, ann\n"
+            assert (await client.get("/nowhere")).status_code == 404
+    finally:
+        await runner.cleanup()
+    records = [json.loads(line) for line in lines]
+    assert [(r["method"], r["path"], r["query"], r["status"]) for r in records] == [
+        ("GET", "/hello", "name=ann", 200),
+        ("GET", "/nowhere", "", 404),
+    ]
+    assert records[0]["bytes"] == len("Hello, ann\n") and records[0]["remote"] == "127.0.0.1"
+    assert records[0]["user_agent"].startswith("python-httpx/") and records[0]["ms"] >= 0
