@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -407,3 +408,67 @@ async def test_the_access_log_ends_with_its_runner() -> None:
             await client.get(site.name + "/")
         await runner.cleanup()
     assert len(records.records) == 1
+
+
+WORKER_MODULE = textwrap.dedent(
+    """
+    import logging, sys
+    from asgiweb import web
+
+    logging.basicConfig(level=logging.INFO, format="%(name)s %(message)s", stream=sys.stdout)
+
+    async def hello(request):
+        return web.Response(text="hi")
+
+    def create():
+        app = web.Application()
+        app.router.add_get("/logged-path", hello)
+        return app
+    """
+)
+WORKERS_SCRIPT = (
+    "import sys\nfrom asgiweb import web\n"
+    "web.run_app('logged_app:create', host='127.0.0.1', port=int(sys.argv[1]), workers=2,"
+    " access_log_format='%r %s')\n"
+)
+
+
+async def test_workers_write_one_access_line_per_request(tmp_path: Path) -> None:
+    """Each worker process logs the requests it answers, once each, in the given format."""
+    (tmp_path / "logged_app.py").write_text(WORKER_MODULE)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        WORKERS_SCRIPT,
+        str(port),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(tmp_path)},
+    )
+    assert proc.stdout is not None
+    try:
+        async with httpx.AsyncClient(timeout=5) as client:
+            deadline = asyncio.get_running_loop().time() + 30
+            while True:  # the workers start after the parent has bound the socket
+                try:
+                    answer = await client.get(f"http://127.0.0.1:{port}/logged-path")
+                    break
+                except httpx.TransportError:
+                    assert asyncio.get_running_loop().time() < deadline, "no worker answered"
+                    await asyncio.sleep(0.1)
+            assert answer.text == "hi"
+            for _ in range(5):
+                assert (await client.get(f"http://127.0.0.1:{port}/logged-path")).text == "hi"
+        proc.send_signal(signal.SIGINT)
+        out = (await asyncio.wait_for(proc.stdout.read(), 30)).decode()
+        await asyncio.wait_for(proc.wait(), 30)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    lines = [line for line in out.splitlines() if "/logged-path" in line]
+    assert lines == ["asgiweb.access GET /logged-path HTTP/1.1 200"] * 6, out
