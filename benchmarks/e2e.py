@@ -32,7 +32,7 @@ from pathlib import Path
 
 from .apps import ASGI_FRAMEWORKS
 from .inprocess import CASES, Case
-from .stats import Spread, cpu_pair
+from .stats import Spread, cpu_pair, verdict_table
 
 FRAMEWORKS = [*ASGI_FRAMEWORKS, "aiohttp"]
 ROOT = Path(__file__).resolve().parent.parent
@@ -190,16 +190,8 @@ def table(results: dict[str, dict[str, Spread]], frameworks: list[str]) -> str:
 
 
 def verdicts(results: dict[str, dict[str, Spread]], rivals: list[str]) -> str:
-    """asgiweb against each rival, per case: faster, slower, or alike (IQRs overlap)."""
-    from .stats import compare
-
-    words = {"better": "asgiweb faster", "worse": "asgiweb slower", "alike": "alike"}
-    lines = ["| case | " + " | ".join(rivals) + " |", "|---|" + "---|" * len(rivals)]
-    for case, per_fw in results.items():
-        mine = per_fw["asgiweb"]
-        cells = [words[compare(mine, per_fw[r], lower_is_better=False)] for r in rivals]
-        lines.append(f"| {case} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    """asgiweb against each rival, per case, from round-by-round ratios (higher is better)."""
+    return verdict_table(results, rivals, lower_is_better=False)
 
 
 def main() -> None:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .apps import ASGI_FRAMEWORKS, JSON_BODY, PLAINTEXT, ROUTES, SHAPES, build, last_route_path
-from .stats import Spread, compare
+from .stats import Spread, verdict_table
 
 
 @dataclass(frozen=True)
@@ -258,14 +258,8 @@ def table(results: dict[str, dict[str, Spread]], frameworks: list[str]) -> str:
 
 
 def verdicts(results: dict[str, dict[str, Spread]], rivals: list[str]) -> str:
-    """asgiweb against each rival, per case: faster, slower, or alike (IQRs overlap)."""
-    words = {"better": "asgiweb faster", "worse": "asgiweb slower", "alike": "alike"}
-    lines = ["| case | " + " | ".join(rivals) + " |", "|---|" + "---|" * len(rivals)]
-    for case, per_fw in results.items():
-        mine = per_fw["asgiweb"]
-        cells = [words[compare(mine, per_fw[r], lower_is_better=True)] for r in rivals]
-        lines.append(f"| {case} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    """asgiweb against each rival, per case, from round-by-round ratios (lower is better)."""
+    return verdict_table(results, rivals, lower_is_better=True)
 
 
 def scale_table(scale: dict[str, dict[str, dict[int, Spread]]]) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 
 from . import breakdown, e2e, inprocess, runner_vs_uvicorn, static_files, ws_echo
 from .apps import ASGI_FRAMEWORKS
-from .stats import Spread, compare
+from .stats import Spread, compare_paired
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
@@ -128,12 +128,12 @@ def goals(
         f"{mark(not over)}: {', '.join(over) or 'all within'} |"
     )
     versus = {
-        c: compare(per["asgiweb"], per["BlackSheep"], lower_is_better=True)
+        c: compare_paired(per["asgiweb"], per["BlackSheep"], lower_is_better=True)[0]
         for c, per in inproc.items()
     }
     behind = [c for c, v in versus.items() if v != "better"]
     lines.append(
-        "| in process, ahead of BlackSheep on every case (IQRs apart) | "
+        "| in process, ahead of BlackSheep on every case (paired ratios below 1) | "
         f"{mark(not behind)}: {'not ahead on ' + ', '.join(behind) if behind else 'ahead'} |"
     )
     for shape, per_fw in scale.items():
@@ -151,10 +151,13 @@ def goals(
         )
         echo = through.get("POST echo 1 KiB")
         if echo is not None:
-            verdict = compare(echo["asgiweb"], echo["BlackSheep"], lower_is_better=False)
+            verdict, ratio = compare_paired(
+                echo["asgiweb"], echo["BlackSheep"], lower_is_better=False
+            )
             lines.append(
-                "| through uvicorn, POST echo ahead of BlackSheep (IQRs apart) | "
-                f"{mark(verdict == 'better')}: {verdict} |"
+                "| through uvicorn, POST echo ahead of BlackSheep (paired ratios above 1) | "
+                f"{mark(verdict == 'better')}: {verdict}, "
+                f"{ratio.median:.2f}× ({ratio.low:.2f}–{ratio.high:.2f}) |"
             )
     return lines
 
@@ -186,9 +189,14 @@ def write_markdown(
         "**Read the spreads.** These figures come from a machine shared with other",
         "work: its load changed during the run, so every figure is the median of",
         "several rounds with the interquartile range (IQR, the middle half of the",
-        "rounds) in parentheses. Two figures differ only where their IQRs do not",
-        "overlap; the verdict tables say *alike* otherwise, and the order among",
-        "frameworks that are alike means nothing.",
+        "rounds) in parentheses. In every round each framework is measured once, in",
+        "a shuffled order, moments after the others, so the verdict tables compare",
+        "asgiweb with each framework round by round: the ratio of the two figures",
+        "of a round cancels most of what the load did to both. A verdict table",
+        "gives the median of those per-round ratios with their IQR, and calls",
+        "asgiweb faster or slower only where that IQR lies entirely on one side",
+        "of 1; it says *alike* otherwise, and the order among frameworks that are",
+        "alike means nothing.",
         "",
         "Every framework serves the same app (`benchmarks/apps.py`): plaintext, compact",
         "JSON (the same body bytes everywhere), the last of 100 dynamic routes, a 1 KiB",
@@ -221,7 +229,7 @@ def write_markdown(
         "",
         inprocess.table(inproc, frameworks),
         "",
-        "asgiweb against each framework (IQRs apart, or alike):",
+        "asgiweb against each framework (round-by-round ratio of µs per request, median and IQR):",
         "",
         inprocess.verdicts(inproc, rivals),
         "",
@@ -272,7 +280,7 @@ def write_markdown(
             "",
             e2e.table(through, e2e.FRAMEWORKS),
             "",
-            "asgiweb against each framework (IQRs apart, or alike):",
+            "asgiweb against each framework (round-by-round ratio of requests/s, median and IQR):",
             "",
             e2e.verdicts(through, [n for n in e2e.FRAMEWORKS if n not in ("raw ASGI", "asgiweb")]),
             "",

@@ -93,3 +93,24 @@ async def test_breakdown_profile_lists_asgiweb_functions() -> None:
     assert calls > 1
     assert "app.py:__call__" in functions
     assert all(name.partition(":")[0].endswith(".py") for name in functions)
+
+
+def test_paired_comparison_sees_through_load_that_moves_both() -> None:
+    """Rounds that slow both frameworks alike leave their round-by-round ratio steady."""
+    from benchmarks.stats import compare_paired, paired_ratio, verdict_table
+
+    load = [1.0, 2.0, 3.0, 4.0, 5.0]  # each round's slowdown, shared by both
+    theirs = Spread.of([10 * f for f in load])
+    mine = Spread.of([8 * f for f in load])
+    assert compare(mine, theirs, lower_is_better=True) == "alike"  # the IQRs overlap
+    verdict, ratio = compare_paired(mine, theirs, lower_is_better=True)
+    assert verdict == "better" and round(ratio.median, 6) == 0.8
+    assert compare_paired(mine, theirs, lower_is_better=False)[0] == "worse"
+    jumbled = Spread.of([8.0, 31.0, 12.0, 45.0, 20.0])  # no steady ratio to the other
+    assert compare_paired(jumbled, theirs, lower_is_better=True)[0] == "alike"
+    with pytest.raises(ValueError, match="paired samples needed: 2 against 5"):
+        paired_ratio(Spread.of([1.0, 2.0]), theirs)
+    table = verdict_table(
+        {"plaintext": {"asgiweb": mine, "Other": theirs}}, ["Other"], lower_is_better=True
+    )
+    assert "| plaintext | asgiweb faster (0.80×, 0.80–0.80) |" in table
