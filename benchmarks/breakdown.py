@@ -38,18 +38,24 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections import Counter
 from collections.abc import Awaitable, Callable
+from types import FrameType
 from typing import Any
 
 from .apps import answer_lifespan, build
 from .e2e import ROOT, free_port, run_wrk, wait_until_serving
 from .inprocess import CASES, lifespan_startup, make_scope, run
 from .serve import run_uvicorn
-from .stats import Spread, cpu_pair
+from .stats import Spread, cpu_pair, paired_ratio
 
 ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 LADDER = ("raw ASGI", "minimal", "+ Request", "+ Response", "+ match info", "asgiweb")
 SERVED = ("raw ASGI", "minimal", "asgiweb")
+# The ladder takes a few seconds, so it gets more rounds than the other benchmarks.
+LADDER_ROUNDS = 21
+LADDER_COUNT = 3000
+SERVER_ROUNDS = 9
 TIMING_PATH = "/__breakdown_timing"
 
 
@@ -235,6 +241,64 @@ async def profile_calls(count: int = 1000) -> tuple[float, list[str]]:
     return calls / count, functions
 
 
+async def count_instructions() -> dict[str, dict[str, int]]:
+    """Bytecode instructions one plaintext request runs, per app and source file.
+
+    Traced with ``sys.settrace`` (opcode events) for ``raw ASGI``, ``minimal``
+    and ``asgiweb``, after a warm-up; the benchmark's own frames are left out.
+    Unlike a timing, the count is the same on every run.
+    """
+    template = make_scope(CASES[0])
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def drop(message: dict[str, Any]) -> None:
+        return None
+
+    apps = {"raw ASGI": build("raw ASGI"), "minimal": minimal_app(), "asgiweb": build("asgiweb")}
+    here = __file__
+    counts: dict[str, dict[str, int]] = {}
+    for name, app in apps.items():
+        await lifespan_startup(app)
+        for _ in range(50):
+            await app(dict(template), receive, drop)
+        seen: Counter[str] = Counter()
+        tracer = _opcode_counter(seen, None if name == "minimal" else here)
+        scope = dict(template)
+        previous = sys.gettrace()  # a coverage tool's, say
+        sys.settrace(tracer)
+        try:
+            await app(scope, receive, drop)
+        finally:
+            sys.settrace(previous)
+        counts[name] = dict(seen.most_common())
+    return counts
+
+
+def _opcode_counter(seen: Counter[str], skip: str | None) -> Any:
+    """A trace function adding each opcode run to *seen*, by file (not *skip*'s)."""
+
+    def tracer(frame: FrameType, event: str, arg: Any) -> Any:
+        frame.f_trace_opcodes = True
+        if event == "opcode" and frame.f_code.co_filename != skip:
+            seen[frame.f_code.co_filename.rpartition("/")[2]] += 1
+        return tracer
+
+    return tracer
+
+
+def instructions_sentence(counts: dict[str, dict[str, int]]) -> str:
+    """The instruction counts as one sentence, asgiweb's split by module."""
+    totals = {name: sum(per_file.values()) for name, per_file in counts.items()}
+    files = ", ".join(f"`{file}` {n}" for file, n in counts["asgiweb"].items() if file != "apps.py")
+    return (
+        f"Bytecode instructions one plaintext request runs (traced, the same on every run): "
+        f"raw ASGI {totals['raw ASGI']}, minimal {totals['minimal']}, asgiweb "
+        f"{totals['asgiweb']} ({files}, and the handler's)."
+    )
+
+
 def timed(app: ASGIApp) -> ASGIApp:
     """*app* behind a wrapper that times its HTTP calls; ``TIMING_PATH`` reports them.
 
@@ -307,19 +371,28 @@ def measure_in_server(
 
 
 def ladder_table(ladder: dict[str, Spread]) -> str:
-    """µs per request, the increment over the previous step, and the ratio to raw ASGI."""
+    """µs per request, each step's increment and the ratio to raw ASGI, round by round.
+
+    The increment and the ratio are medians (IQR) of per-round differences
+    and ratios: every step was measured in every round, moments apart.
+    """
     base = ladder["raw ASGI"]
     lines = [
-        "| step | µs per request, median (IQR) | over the previous step | ratio to raw ASGI |",
+        "| step | µs per request, median (IQR) | over the previous step, median (IQR) "
+        "| ratio to raw ASGI, median (IQR) |",
         "|---|---:|---:|---:|",
     ]
     previous: Spread | None = None
     for name in LADDER:
         value = ladder[name]
-        step = "" if previous is None else f"{value.median - previous.median:+.2f} µs"
+        step = ""
+        if previous is not None:
+            diff = Spread.of([a - b for a, b in zip(value.samples, previous.samples, strict=True)])
+            step = f"{diff.median:+.2f} µs ({diff.low:+.2f} to {diff.high:+.2f})"
+        ratio = paired_ratio(value, base)
         lines.append(
             f"| {name} | {value.median:.2f} ({value.low:.2f}–{value.high:.2f}) | {step} "
-            f"| {value.ratio(base):.2f}× |"
+            f"| {ratio.median:.2f}× ({ratio.low:.2f}–{ratio.high:.2f}) |"
         )
         previous = value
     return "\n".join(lines)
@@ -360,9 +433,9 @@ def budget(results: dict[str, tuple[Spread, Spread]], goal: float = 0.9) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rounds", type=int, default=15, help="in-process rounds")
-    parser.add_argument("--count", type=int, default=2000, help="requests per sample")
-    parser.add_argument("--server-rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=LADDER_ROUNDS, help="in-process rounds")
+    parser.add_argument("--count", type=int, default=LADDER_COUNT, help="requests per sample")
+    parser.add_argument("--server-rounds", type=int, default=SERVER_ROUNDS)
     parser.add_argument("--duration", type=float, default=2.0, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--quick", action="store_true", help="3 rounds, short runs")
@@ -377,6 +450,7 @@ def main() -> None:
     print(ladder_table(run(measure_ladder(args.rounds, args.count))))
     calls, functions = run(profile_calls())
     print(f"{calls:.0f} function calls per request; asgiweb's: {', '.join(functions)}")
+    print(instructions_sentence(run(count_instructions())))
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed (Debian: apt-get install wrk)")
     results = measure_in_server(args.server_rounds, args.duration, args.connections)

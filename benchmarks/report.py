@@ -16,7 +16,7 @@ from typing import Any
 
 from . import breakdown, e2e, inprocess, runner_vs_uvicorn, static_files, ws_echo
 from .apps import ASGI_FRAMEWORKS
-from .stats import Spread, compare_paired
+from .stats import Spread, compare_paired, paired_ratio
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
@@ -172,13 +172,14 @@ def write_markdown(
     runner: tuple[dict[str, list[float]], dict[str, list[float]]] | None,
     ladder: dict[str, Spread],
     profile: tuple[float, list[str]],
+    instructions: dict[str, dict[str, int]],
     inside: dict[str, tuple[Spread, Spread]] | None,
     settings: dict[str, Any],
 ) -> None:
     frameworks = list(ASGI_FRAMEWORKS)
     rivals = [n for n in frameworks if n not in ("raw ASGI", "asgiweb")]
     calls, functions = profile
-    minimal_ratio = ladder["minimal"].ratio(ladder["raw ASGI"])
+    minimal_ratio = paired_ratio(ladder["minimal"], ladder["raw ASGI"]).median
     parts = [
         "# Benchmarks",
         "",
@@ -307,7 +308,8 @@ def write_markdown(
         "`Response` sent by `deliver()`, then with the route's match info; last the real",
         "application, whose step is the rest of a request: the Host and Expect checks,",
         "the routing table, the error handling, the middleware chain, the clean-up.",
-        "Microseconds per request, median (IQR), CPU time.",
+        f"Microseconds per request, median (IQR), CPU time, {settings['ladder']};",
+        "each step's increment and its ratio to raw ASGI are taken round by round.",
         "",
         breakdown.ladder_table(ladder),
         "",
@@ -320,8 +322,11 @@ def write_markdown(
         f"application (`cProfile`, 1,000 plaintext requests) counts {calls:.0f} function",
         f"calls per request; the Python functions of asgiweb among them are {len(functions)}:",
         ", ".join(f"`{name}`" for name in functions) + ".",
+        breakdown.instructions_sentence(instructions),
         "The per-request cost is the bytecode of those few frames and the objects they",
-        "build, not a call that could be cached away.",
+        "build, not a call that could be cached away; in process the time per request",
+        "follows the instruction count closely (about the same nanoseconds per",
+        "instruction for every step of the ladder).",
         "",
     ]
     if inside:
@@ -360,8 +365,12 @@ def main() -> None:
     inproc = inprocess.run(inprocess.measure(frameworks, inprocess.CASES, rounds, count))
     scale = inprocess.run(inprocess.routing_scale(rounds, count))
     websocket = ws_echo.measure_inprocess(max(rounds // 3, 5), 20_000)
-    ladder = inprocess.run(breakdown.measure_ladder(max(rounds, 5), count))
+    ladder_rounds, ladder_count = (
+        (3, 300) if args.quick else (breakdown.LADDER_ROUNDS, breakdown.LADDER_COUNT)
+    )
+    ladder = inprocess.run(breakdown.measure_ladder(ladder_rounds, ladder_count))
     profile = inprocess.run(breakdown.profile_calls())
+    instructions = inprocess.run(breakdown.count_instructions())
     through = static = websocket_server = runner = inside = None
     if not args.no_e2e and shutil.which("wrk"):
         through = e2e.measure(e2e.FRAMEWORKS, inprocess.CASES, e2e_rounds, duration, connections)
@@ -370,7 +379,9 @@ def main() -> None:
         )
         static = static_files.measure(e2e_rounds, duration)
         runner = runner_vs_uvicorn.measure(e2e_rounds, duration, runner_connections)
-        inside = breakdown.measure_in_server(e2e_rounds, max(duration, 2.0), connections)
+        inside = breakdown.measure_in_server(
+            2 if args.quick else breakdown.SERVER_ROUNDS, 2.0, connections
+        )
     settings = {
         "date": datetime.date.today().isoformat(),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
@@ -378,6 +389,7 @@ def main() -> None:
         f"through a server {e2e_rounds} rounds × {duration:g} s after a 1 s warm-up",
         "connections": connections,
         "runner_connections": runner_connections,
+        "ladder": f"{ladder_rounds} rounds × {ladder_count:,} requests",
         "ws": f"uvicorn with `--ws websockets-sansio` (aiohttp on its own server), "
         f"{ws_processes} client processes × {ws_connections} connections × "
         f"{ws_messages} messages, each process a bare asyncio client on the other CPU",
@@ -392,6 +404,7 @@ def main() -> None:
         runner,
         ladder,
         profile,
+        instructions,
         inside,
         settings,
     )

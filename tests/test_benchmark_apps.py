@@ -114,3 +114,16 @@ def test_paired_comparison_sees_through_load_that_moves_both() -> None:
         {"plaintext": {"asgiweb": mine, "Other": theirs}}, ["Other"], lower_is_better=True
     )
     assert "| plaintext | asgiweb faster (0.80×, 0.80–0.80) |" in table
+
+
+async def test_breakdown_counts_the_instructions_of_one_request() -> None:
+    """The instruction count is per file, the same run after run, and asgiweb runs more."""
+    from benchmarks.breakdown import count_instructions, instructions_sentence
+
+    first = await count_instructions()
+    assert first == await count_instructions()
+    assert set(first["raw ASGI"]) == {"apps.py"} and set(first["minimal"]) == {"breakdown.py"}
+    assert "app.py" in first["asgiweb"] and "response.py" in first["asgiweb"]
+    totals = {name: sum(per_file.values()) for name, per_file in first.items()}
+    assert totals["raw ASGI"] < totals["minimal"] < totals["asgiweb"]
+    assert f"asgiweb {totals['asgiweb']} (`app.py` " in instructions_sentence(first)
