@@ -324,9 +324,7 @@ def write_markdown(
         ", ".join(f"`{name}`" for name in functions) + ".",
         breakdown.instructions_sentence(instructions),
         "The per-request cost is the bytecode of those few frames and the objects they",
-        "build, not a call that could be cached away; in process the time per request",
-        "follows the instruction count closely (about the same nanoseconds per",
-        "instruction for every step of the ladder).",
+        "build, not a call that could be cached away.",
         "",
     ]
     if inside:
