@@ -101,7 +101,9 @@ async def serve_and_log(
         async with httpx.AsyncClient(headers={"User-Agent": "tester/1.0"}) as client:
             for method, path, headers in requests:
                 response = await client.request(
-                    method, f"http://127.0.0.1:{port}{path}", headers=headers,
+                    method,
+                    f"http://127.0.0.1:{port}{path}",
+                    headers=headers,
                     content=b"body" if method == "POST" else None,
                 )
                 statuses.append(response.status_code)
@@ -294,53 +296,6 @@ async def test_control_characters_cannot_start_a_line() -> None:
     assert r'"a\u2028b' + "\tc" + '"' in our_lines[1]
 
 
-RUN_APP_SCRIPT = textwrap.dedent(
-    """
-    import logging, sys
-    from asgiweb import web
-
-    async def hello(request):
-        return web.Response(text="hi")
-
-    logging.basicConfig(level=logging.INFO, format="%(name)s %(message)s", stream=sys.stdout)
-    app = web.Application()
-    app.router.add_get("/logged-path", hello)
-    web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), access_log_format='%r %s')
-    """
-)
-
-
-async def test_run_app_writes_one_access_line_per_request() -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        RUN_APP_SCRIPT,
-        str(port),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    assert proc.stdout is not None
-    try:
-        banner = await asyncio.wait_for(proc.stdout.readline(), 10)
-        assert b"Running on" in banner, banner
-        async with httpx.AsyncClient(timeout=5) as client:
-            for _ in range(2):
-                assert (await client.get(f"http://127.0.0.1:{port}/logged-path")).text == "hi"
-        proc.send_signal(signal.SIGINT)
-        out = (await asyncio.wait_for(proc.stdout.read(), 10)).decode()
-        await asyncio.wait_for(proc.wait(), 10)
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
-    lines = [line for line in out.splitlines() if "/logged-path" in line]
-    assert lines == ["asgiweb.access GET /logged-path HTTP/1.1 200"] * 2
-
-
 async def test_websocket_logged_when_it_closes_as_aiohttp() -> None:
     async def serve(web: ModuleType, logger: logging.Logger) -> str:
         async def echo(request: Any) -> Any:
@@ -410,7 +365,7 @@ async def test_the_access_log_ends_with_its_runner() -> None:
     assert len(records.records) == 1
 
 
-WORKER_MODULE = textwrap.dedent(
+LOGGED_APP = textwrap.dedent(
     """
     import logging, sys
     from asgiweb import web
@@ -426,43 +381,47 @@ WORKER_MODULE = textwrap.dedent(
         return app
     """
 )
-WORKERS_SCRIPT = (
-    "import sys\nfrom asgiweb import web\n"
-    "web.run_app('logged_app:create', host='127.0.0.1', port=int(sys.argv[1]), workers=2,"
-    " access_log_format='%r %s')\n"
-)
+RUN_APP = {
+    # one process: the application object
+    "run_app": "import logged_app\nweb.run_app(logged_app.create(), {options})\n",
+    # two worker processes, each importing the factory
+    "workers": "web.run_app('logged_app:create', workers=2, {options})\n",
+}
 
 
-async def test_workers_write_one_access_line_per_request(tmp_path: Path) -> None:
-    """Each worker process logs the requests it answers, once each, in the given format."""
-    (tmp_path / "logged_app.py").write_text(WORKER_MODULE)
+@pytest.mark.parametrize("how", sorted(RUN_APP))
+async def test_run_app_writes_one_access_line_per_request(how: str, tmp_path: Path) -> None:
+    """run_app (and each of its workers) logs every request once, in the given format."""
+    (tmp_path / "logged_app.py").write_text(LOGGED_APP)
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = int(sock.getsockname()[1])
+    options = f"host='127.0.0.1', port={port}, access_log_format='%r %s'"
+    script = "from asgiweb import web\n" + RUN_APP[how].format(options=options)
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-c",
-        WORKERS_SCRIPT,
-        str(port),
+        script,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         cwd=tmp_path,
         env={**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(tmp_path)},
     )
     assert proc.stdout is not None
+    url = f"http://127.0.0.1:{port}/logged-path"
     try:
         async with httpx.AsyncClient(timeout=5) as client:
             deadline = asyncio.get_running_loop().time() + 30
-            while True:  # the workers start after the parent has bound the socket
+            while True:  # until the server (its workers) listens
                 try:
-                    answer = await client.get(f"http://127.0.0.1:{port}/logged-path")
+                    answer = await client.get(url)
                     break
                 except httpx.TransportError:
-                    assert asyncio.get_running_loop().time() < deadline, "no worker answered"
+                    assert asyncio.get_running_loop().time() < deadline, "nothing answered"
                     await asyncio.sleep(0.1)
             assert answer.text == "hi"
             for _ in range(5):
-                assert (await client.get(f"http://127.0.0.1:{port}/logged-path")).text == "hi"
+                assert (await client.get(url)).text == "hi"
         proc.send_signal(signal.SIGINT)
         out = (await asyncio.wait_for(proc.stdout.read(), 30)).decode()
         await asyncio.wait_for(proc.wait(), 30)
