@@ -226,29 +226,29 @@ async def test_custom_access_logger_class_as_aiohttp() -> None:
     assert our_lines[0] == "custom GET / 200 float fmt"
 
 
-async def test_access_log_none_logs_nothing() -> None:
-    _, uvicorn_access = capture("uvicorn.access")
-    _, default = capture("asgiweb.access")
-    runner = asgi_web.AppRunner(build(asgi_web), access_log=None)
+async def get_root_once(runner: Any) -> int:
+    """Serve *runner* on a free port, GET ``/`` once, clean up: the status."""
     await runner.setup()
     site = asgi_web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    async with httpx.AsyncClient() as client:
-        assert (await client.get(site.name + "/")).status_code == 200
-    await runner.cleanup()
+    try:
+        async with httpx.AsyncClient() as client:
+            return (await client.get(site.name + "/")).status_code
+    finally:
+        await runner.cleanup()
+
+
+async def test_access_log_none_logs_nothing() -> None:
+    _, uvicorn_access = capture("uvicorn.access")
+    _, default = capture("asgiweb.access")
+    assert await get_root_once(asgi_web.AppRunner(build(asgi_web), access_log=None)) == 200
     assert default.records == uvicorn_access.records == []
 
 
 async def test_default_logger_and_no_uvicorn_line() -> None:
     _, uvicorn_access = capture("uvicorn.access")
     _, default = capture("asgiweb.access")
-    runner = asgi_web.AppRunner(build(asgi_web))
-    await runner.setup()
-    site = asgi_web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    async with httpx.AsyncClient() as client:
-        await client.get(site.name + "/")
-    await runner.cleanup()
+    assert await get_root_once(asgi_web.AppRunner(build(asgi_web))) == 200
     assert len(default.records) == 1
     assert uvicorn_access.records == []
 
@@ -355,13 +355,7 @@ async def test_the_access_log_ends_with_its_runner() -> None:
     logger, records = capture("test.access.reuse")
     app = build(asgi_web)
     for access_log in (logger, None):
-        runner = asgi_web.AppRunner(app, access_log=access_log)
-        await runner.setup()
-        site = asgi_web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        async with httpx.AsyncClient() as client:
-            await client.get(site.name + "/")
-        await runner.cleanup()
+        assert await get_root_once(asgi_web.AppRunner(app, access_log=access_log)) == 200
     assert len(records.records) == 1
 
 
