@@ -40,12 +40,12 @@ import time
 import urllib.request
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from types import FrameType
+from types import CodeType, FrameType
 from typing import Any
 
 from .apps import answer_lifespan, build
 from .e2e import ROOT, free_port, run_wrk, wait_until_serving
-from .inprocess import CASES, lifespan_startup, make_scope, run
+from .inprocess import CASES, check, lifespan_startup, make_scope, run
 from .serve import run_uvicorn
 from .stats import Spread, cpu_pair, paired_ratio
 
@@ -57,6 +57,7 @@ LADDER_ROUNDS = 21
 LADDER_COUNT = 3000
 SERVER_ROUNDS = 9
 TIMING_PATH = "/__breakdown_timing"
+PLAINTEXT_SCOPE = make_scope(CASES[0])
 
 
 class MinimalRequest:
@@ -157,37 +158,39 @@ def ladder_apps() -> dict[str, ASGIApp]:
     }
 
 
+async def _receive() -> dict[str, Any]:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+async def _drop(message: dict[str, Any]) -> None:
+    return None
+
+
+async def _requests(app: ASGIApp, count: int) -> None:
+    """*count* plaintext requests to *app*, each with a fresh copy of the scope."""
+    template = PLAINTEXT_SCOPE
+    for _ in range(count):
+        scope = template.copy()
+        scope["headers"] = list(template["headers"])
+        await app(scope, _receive, _drop)
+
+
+# the benchmark's own loop, receive and send, left out of instruction counts
+HARNESS = frozenset(f.__code__ for f in (_requests, _receive, _drop))
+
+
 async def measure_ladder(rounds: int, count: int) -> dict[str, Spread]:
     """µs per plaintext request for every step of the ladder (interleaved rounds)."""
-    case = CASES[0]
     apps = ladder_apps()
     for name in ("raw ASGI", "minimal", "asgiweb"):
         await lifespan_startup(apps[name])
-    template = make_scope(case)
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def keep(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    for name, app in apps.items():  # every step answers the same
-        sent.clear()
-        await app(dict(template), receive, keep)
-        if sent[0]["status"] != 200 or sent[1]["body"] != b"Hello, World!":
-            raise RuntimeError(f"{name}: unexpected answer {sent}")
-
-    async def drop(message: dict[str, Any]) -> None:
-        return None
+    for app in apps.values():
+        await check(app, CASES[0])  # every step answers the same
 
     async def sample(app: ASGIApp) -> float:
         gc.collect()
         start = time.thread_time()
-        for _ in range(count):
-            scope = template.copy()
-            scope["headers"] = list(template["headers"])
-            await app(scope, receive, drop)
+        await _requests(app, count)
         return (time.thread_time() - start) / count * 1e6
 
     for app in apps.values():
@@ -212,24 +215,10 @@ async def profile_calls(count: int = 1000) -> tuple[float, list[str]]:
 
     app = build("asgiweb")
     await lifespan_startup(app)
-    template = make_scope(CASES[0])
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def drop(message: dict[str, Any]) -> None:
-        return None
-
-    async def requests(number: int) -> None:
-        for _ in range(number):
-            scope = template.copy()
-            scope["headers"] = list(template["headers"])
-            await app(scope, receive, drop)
-
-    await requests(100)
+    await _requests(app, 100)
     profiler = cProfile.Profile()
     profiler.enable()
-    await requests(count)
+    await _requests(app, count)
     profiler.disable()
     stats: dict[Any, Any] = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
     calls = sum(entry[1] for entry in stats.values())
@@ -248,40 +237,29 @@ async def count_instructions() -> dict[str, dict[str, int]]:
     and ``asgiweb``, after a warm-up; the benchmark's own frames are left out.
     Unlike a timing, the count is the same on every run.
     """
-    template = make_scope(CASES[0])
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def drop(message: dict[str, Any]) -> None:
-        return None
-
     apps = {"raw ASGI": build("raw ASGI"), "minimal": minimal_app(), "asgiweb": build("asgiweb")}
-    here = __file__
     counts: dict[str, dict[str, int]] = {}
     for name, app in apps.items():
         await lifespan_startup(app)
-        for _ in range(50):
-            await app(dict(template), receive, drop)
+        await _requests(app, 50)
         seen: Counter[str] = Counter()
-        tracer = _opcode_counter(seen, None if name == "minimal" else here)
-        scope = dict(template)
+        tracer = _opcode_counter(seen, HARNESS)
         previous = sys.gettrace()  # a coverage tool's, say
         sys.settrace(tracer)
         try:
-            await app(scope, receive, drop)
+            await _requests(app, 1)
         finally:
             sys.settrace(previous)
         counts[name] = dict(seen.most_common())
     return counts
 
 
-def _opcode_counter(seen: Counter[str], skip: str | None) -> Any:
-    """A trace function adding each opcode run to *seen*, by file (not *skip*'s)."""
+def _opcode_counter(seen: Counter[str], skip: frozenset[CodeType]) -> Any:
+    """A trace function adding each opcode run to *seen*, by file (not in *skip*'s code)."""
 
     def tracer(frame: FrameType, event: str, arg: Any) -> Any:
         frame.f_trace_opcodes = True
-        if event == "opcode" and frame.f_code.co_filename != skip:
+        if event == "opcode" and frame.f_code not in skip:
             seen[frame.f_code.co_filename.rpartition("/")[2]] += 1
         return tracer
 
